@@ -1,0 +1,55 @@
+"""``wsgate``: one entry point, one subcommand per job, each implemented where its logic lives.
+
+Subcommands are imported only when run, so ``wsgate --help`` stays fast and a command's heavy
+dependencies (Sanic, troposphere, Chalice) load only for the command that needs them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "schemas": ("cli.schemas:schemas", "Export the client models as API Gateway draft-04 models."),
+    "serve": ("ec2_service.cli:serve", "Run the Sanic integration service (what the ASG runs)."),
+    "token": ("chalice_app.cli:token", "Mint a signed development token for the authorizer."),
+    "synth": ("infra.cli:synth", "Generate the CloudFormation template for the whole stack."),
+    "gateway": ("local_gateway.cli:gateway", "Run the local API Gateway for a template."),
+    "local": ("local_gateway.stack_cli:local", "Run the whole chat stack on this machine."),
+    "bench": ("local_gateway.bench.cli:bench", "Benchmark the local stack against a baseline."),
+}
+"""name -> (``module:attribute`` of the click command, one-line help)."""
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module_name, attribute = target.split(":")
+        command: Any = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Help text comes from COMMANDS, so listing commands imports none of them.
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, short) for name, (_, short) in COMMANDS.items()])
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wsgate")
+def main() -> None:
+    """wsgate: API Gateway WebSocket APIs served by an EC2 fleet, from one route table."""
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""A local stand-in for API Gateway's WebSocket APIs, driven by a CloudFormation template."""
