@@ -13,12 +13,12 @@ import click
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "schemas": ("cli.schemas:schemas", "Export the client models as API Gateway draft-04 models."),
-    "serve": ("ec2_service.cli:serve", "Run the Sanic integration service (what the ASG runs)."),
-    "token": ("chalice_app.cli:token", "Mint a signed development token for the authorizer."),
-    "synth": ("infra.cli:synth", "Generate the CloudFormation template for the whole stack."),
-    "gateway": ("local_gateway.cli:gateway", "Run the local API Gateway for a template."),
-    "local": ("local_gateway.stack_cli:local", "Run the whole chat stack on this machine."),
-    "bench": ("local_gateway.bench.cli:bench", "Benchmark the local stack against a baseline."),
+    "serve": ("cli.serve:serve", "Run the Sanic integration service (what the ASG runs)."),
+    "token": ("cli.token:token", "Mint a signed development token for the authorizer."),
+    "synth": ("cli.synth:synth", "Generate the CloudFormation template for the whole stack."),
+    "gateway": ("cli.gateway:gateway", "Run the local API Gateway for a template."),
+    "local": ("cli.local:local", "Run the whole chat stack on this machine."),
+    "bench": ("cli.bench:bench", "Benchmark the local stack against a baseline."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 
