@@ -1,1 +1,1 @@
-"""``wsgate local``: the whole chat stack (DynamoDB, service, gateway, authorizer) on one machine."""
+"""``wsgate local``: the whole chat stack (DynamoDB, service, gateway, authorizer) on one box."""
