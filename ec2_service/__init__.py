@@ -1,0 +1,1 @@
+"""The Sanic service behind the VPC Link: one HTTP route per route in ``shared.routes``."""

@@ -1,0 +1,218 @@
+"""Connection records in DynamoDB: who is connected, since when, and in which room.
+
+One class with an async API (aiobotocore: the same botocore models and retry modes as boto3,
+without blocking the event loop). The service and the ops Lambda both use it, so the table
+layout lives in ``shared.connections_table`` and the access patterns live here, once.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import ClientError
+
+from shared.connections_table import (
+    MAX_CONNECTION_SECONDS,
+    PARTITION_KEY,
+    ROOM_ATTRIBUTE,
+    ROOM_INDEX,
+    TTL_ATTRIBUTE,
+    USER_ATTRIBUTE,
+)
+
+RETRIES = {"mode": "standard", "max_attempts": 5}
+"""botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx."""
+
+
+class UnknownConnectionError(LookupError):
+    """The connection has no record: it never connected, or it has already disconnected."""
+
+    def __init__(self, connection_id: str) -> None:
+        super().__init__(
+            f"connection {connection_id} is not connected (no record in the connections table)"
+        )
+        self.connection_id = connection_id
+
+
+@dataclass(frozen=True)
+class ConnectionRecord:
+    """One item of the connections table."""
+
+    connection_id: str
+    user_id: str
+    user_name: str
+    room: str | None
+    connected_at: int
+    """Epoch milliseconds, as API Gateway's ``$context.connectedAt``."""
+    expires_at: int
+    """Epoch seconds: DynamoDB's TTL deletes the record after the connection's maximum life."""
+    source_ip: str | None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> ConnectionRecord:
+        return cls(
+            connection_id=item[PARTITION_KEY]["S"],
+            user_id=item.get(USER_ATTRIBUTE, {}).get("S", ""),
+            user_name=item.get("userName", {}).get("S", ""),
+            room=item.get(ROOM_ATTRIBUTE, {}).get("S"),
+            connected_at=int(item.get("connectedAt", {}).get("N", "0")),
+            expires_at=int(item.get(TTL_ATTRIBUTE, {}).get("N", "0")),
+            source_ip=item.get("sourceIp", {}).get("S"),
+        )
+
+
+class ConnectionStore:
+    """Async access to the connections table; open it once and share it (``async with``)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        *,
+        region: str,
+        endpoint_url: str | None = None,
+        session: AioSession | None = None,
+        max_pool_connections: int = 64,
+    ) -> None:
+        self.table_name = table_name
+        self._region = region
+        self._endpoint_url = endpoint_url
+        self._session = session or get_session()
+        self._config = AioConfig(retries=RETRIES, max_pool_connections=max_pool_connections)
+        self._exit_stack: AsyncExitStack | None = None
+        self._client: Any = None
+
+    async def __aenter__(self) -> ConnectionStore:
+        self._exit_stack = AsyncExitStack()
+        self._client = await self._exit_stack.enter_async_context(
+            self._session.create_client(
+                "dynamodb",
+                region_name=self._region,
+                endpoint_url=self._endpoint_url,
+                config=self._config,
+            )
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._exit_stack is not None:
+            await self._exit_stack.aclose()
+        self._exit_stack = None
+        self._client = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("ConnectionStore is not open: use it as 'async with store:'")
+        return self._client
+
+    async def put_connection(
+        self,
+        connection_id: str,
+        *,
+        user_id: str,
+        user_name: str = "",
+        connected_at: int,
+        source_ip: str | None = None,
+    ) -> ConnectionRecord:
+        """Record a new connection, expiring two hours after it opened (API Gateway's limit)."""
+        expires_at = connected_at // 1000 + MAX_CONNECTION_SECONDS
+        item: dict[str, Any] = {
+            PARTITION_KEY: {"S": connection_id},
+            USER_ATTRIBUTE: {"S": user_id},
+            "userName": {"S": user_name},
+            "connectedAt": {"N": str(connected_at)},
+            TTL_ATTRIBUTE: {"N": str(expires_at)},
+        }
+        if source_ip:
+            item["sourceIp"] = {"S": source_ip}
+        await self.client.put_item(TableName=self.table_name, Item=item)
+        return ConnectionRecord.from_item(item)
+
+    async def delete_connection(self, connection_id: str) -> None:
+        """Forget a connection; deleting an unknown id is not an error (``$disconnect`` may
+        arrive after a 410 cleanup already removed the record)."""
+        await self.client.delete_item(
+            TableName=self.table_name, Key={PARTITION_KEY: {"S": connection_id}}
+        )
+
+    async def get_connection(self, connection_id: str) -> ConnectionRecord | None:
+        response = await self.client.get_item(
+            TableName=self.table_name,
+            Key={PARTITION_KEY: {"S": connection_id}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return ConnectionRecord.from_item(item) if item else None
+
+    async def join_room(self, connection_id: str, room: str) -> ConnectionRecord:
+        """Move a connection into ``room``; conditional, so a join can never create a record."""
+        try:
+            response = await self.client.update_item(
+                TableName=self.table_name,
+                Key={PARTITION_KEY: {"S": connection_id}},
+                UpdateExpression="SET #room = :room",
+                ConditionExpression="attribute_exists(#pk)",
+                ExpressionAttributeNames={"#room": ROOM_ATTRIBUTE, "#pk": PARTITION_KEY},
+                ExpressionAttributeValues={":room": {"S": room}},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise UnknownConnectionError(connection_id) from None
+            raise
+        return ConnectionRecord.from_item(response["Attributes"])
+
+    async def room_members(self, room: str, *, page_size: int | None = None) -> list[str]:
+        """Connection ids in ``room``, through the room index, following every page."""
+        members: list[str] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": ROOM_INDEX,
+            "KeyConditionExpression": "#room = :room",
+            "ExpressionAttributeNames": {"#room": ROOM_ATTRIBUTE, "#pk": PARTITION_KEY},
+            "ExpressionAttributeValues": {":room": {"S": room}},
+            "ProjectionExpression": "#pk",
+        }
+        if page_size:
+            request["Limit"] = page_size
+        async for page in self.client.get_paginator("query").paginate(**request):
+            members.extend(item[PARTITION_KEY]["S"] for item in page.get("Items", []))
+        return members
+
+    async def _scan_ids(self, **filters: Any) -> list[str]:
+        ids: list[str] = []
+        request: dict[str, Any] = {"TableName": self.table_name, **filters}
+        async for page in self.client.get_paginator("scan").paginate(**request):
+            ids.extend(item[PARTITION_KEY]["S"] for item in page.get("Items", []))
+        return ids
+
+    async def all_connection_ids(self) -> list[str]:
+        """Every connection id (a scan: for broadcasts and pruning, not the message path)."""
+        return await self._scan_ids(
+            ProjectionExpression="#pk", ExpressionAttributeNames={"#pk": PARTITION_KEY}
+        )
+
+    async def stale_connection_ids(self, now_s: int | None = None) -> list[str]:
+        """Records past their ``expiresAt`` that DynamoDB's TTL (up to days late) left behind."""
+        now_s = int(time.time()) if now_s is None else now_s
+        return await self._scan_ids(
+            ProjectionExpression="#pk",
+            FilterExpression="#ttl < :now",
+            ExpressionAttributeNames={"#pk": PARTITION_KEY, "#ttl": TTL_ATTRIBUTE},
+            ExpressionAttributeValues={":now": {"N": str(now_s)}},
+        )
+
+    async def ping(self) -> None:
+        """Raise if the table cannot be reached (for ``/ready``)."""
+        await self.client.describe_table(TableName=self.table_name)

@@ -1,0 +1,167 @@
+"""Pushing to clients through API Gateway's ``@connections`` management API.
+
+The endpoint is always the execute-api URL built from the API id, region and stage: it works
+whether or not clients came in through a custom domain (the tutorial's pushes broke when it
+added one and kept using ``domainName``). A local gateway is reached by overriding the endpoint.
+Fan-out is bounded (``concurrency`` posts in flight), never one await after another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from aiobotocore.config import AioConfig
+from aiobotocore.session import AioSession, get_session
+from botocore.exceptions import BotoCoreError, ClientError
+
+from shared.connection_store import RETRIES
+
+log = logging.getLogger("wsgate.push")
+
+DEFAULT_CONCURRENCY = 64
+GONE = "GoneException"
+
+OnGone = Callable[[str], Awaitable[None]]
+
+
+def execute_api_endpoint(api_id: str, region: str, stage: str) -> str:
+    """The ``@connections`` endpoint of a deployed stage (never the custom domain)."""
+    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
+
+
+@dataclass(frozen=True)
+class FanOutResult:
+    """What happened to one push to many connections."""
+
+    delivered: int
+    gone: list[str] = field(default_factory=list)
+    """Connections API Gateway answered 410 for: closed, their records should go."""
+    failed: list[str] = field(default_factory=list)
+    """Connections whose push failed for another reason, after botocore's retries."""
+
+
+def _is_gone(error: ClientError) -> bool:
+    response = error.response
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return bool(response.get("Error", {}).get("Code") == GONE or status == 410)
+
+
+class ConnectionsApi:
+    """An open ``apigatewaymanagementapi`` client for one endpoint (``async with``)."""
+
+    def __init__(
+        self,
+        endpoint_url: str,
+        *,
+        region: str,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        session: AioSession | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.endpoint_url = endpoint_url
+        self.concurrency = concurrency
+        self._region = region
+        self._session = session or get_session()
+        self._config = AioConfig(retries=RETRIES, max_pool_connections=max(concurrency, 10))
+        self._exit_stack: AsyncExitStack | None = None
+        self._client: Any = None
+
+    async def __aenter__(self) -> ConnectionsApi:
+        self._exit_stack = AsyncExitStack()
+        self._client = await self._exit_stack.enter_async_context(
+            self._session.create_client(
+                "apigatewaymanagementapi",
+                region_name=self._region,
+                endpoint_url=self.endpoint_url,
+                config=self._config,
+            )
+        )
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._exit_stack is not None:
+            await self._exit_stack.aclose()
+        self._exit_stack = None
+        self._client = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("ConnectionsApi is not open: use it as 'async with api:'")
+        return self._client
+
+    async def post(self, connection_id: str, data: bytes) -> bool:
+        """Send ``data`` to one connection; False when it is gone (410)."""
+        try:
+            await self.client.post_to_connection(ConnectionId=connection_id, Data=data)
+        except ClientError as error:
+            if _is_gone(error):
+                return False
+            raise
+        return True
+
+    async def get(self, connection_id: str) -> dict[str, Any] | None:
+        """The connection's ``connectedAt``, ``identity`` and ``lastActiveAt``; None if gone."""
+        try:
+            response: dict[str, Any] = await self.client.get_connection(ConnectionId=connection_id)
+        except ClientError as error:
+            if _is_gone(error):
+                return None
+            raise
+        response.pop("ResponseMetadata", None)
+        return response
+
+    async def delete(self, connection_id: str) -> bool:
+        """Close a connection from the server side; False when it was already gone."""
+        try:
+            await self.client.delete_connection(ConnectionId=connection_id)
+        except ClientError as error:
+            if _is_gone(error):
+                return False
+            raise
+        return True
+
+    async def fan_out(
+        self,
+        connection_ids: Sequence[str],
+        data: bytes,
+        on_gone: OnGone | None = None,
+    ) -> FanOutResult:
+        """Push ``data`` to every id, ``concurrency`` at a time; call ``on_gone`` per 410."""
+        semaphore = asyncio.Semaphore(self.concurrency)
+        gone: list[str] = []
+        failed: list[str] = []
+
+        async def push(connection_id: str) -> bool:
+            async with semaphore:
+                try:
+                    if await self.post(connection_id, data):
+                        return True
+                except (ClientError, BotoCoreError) as error:
+                    log.warning("push to %s failed: %s", connection_id, error)
+                    failed.append(connection_id)
+                    return False
+                gone.append(connection_id)
+                if on_gone is not None:
+                    await on_gone(connection_id)
+                return False
+
+        if len(connection_ids) == 1:  # the common reply-to-sender case: no task overhead
+            results = [await push(connection_ids[0])]
+        else:
+            results = await asyncio.gather(*(push(cid) for cid in connection_ids))
+        delivered = sum(results)
+        log.debug("fan-out: delivered=%d gone=%d failed=%d", delivered, len(gone), len(failed))
+        return FanOutResult(delivered=delivered, gone=gone, failed=failed)

@@ -1,0 +1,110 @@
+"""The real service on 127.0.0.1, against moto's DynamoDB server and a real @connections server."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+from sanic import Sanic
+
+from ec2_service.app import create_app
+from ec2_service.settings import ServiceSettings
+from shared.integration_models import example_values
+from tests.support.connections_endpoint import ConnectionsEndpoint
+from tests.support.moto import create_connections_table, moto_server
+
+Sanic.test_mode = True
+_names = itertools.count()
+_tables = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def table_name(dynamodb_endpoint: str) -> str:
+    name = f"connections-{next(_tables)}"
+    create_connections_table(dynamodb_endpoint, name)
+    return name
+
+
+@dataclass
+class Service:
+    url: str
+    http: aiohttp.ClientSession
+    endpoint: ConnectionsEndpoint
+    table_name: str
+
+    def body(self, connection_id: str, **fields: Any) -> dict[str, Any]:
+        return example_values() | {
+            "connectionId": connection_id,
+            "tableName": self.table_name,
+            **fields,
+        }
+
+    async def call(self, method: str, path: str, body: Any) -> tuple[int, Any]:
+        data = body if isinstance(body, (bytes, str)) else None
+        async with self.http.request(
+            method, self.url + path, json=None if data is not None else body, data=data
+        ) as response:
+            return response.status, await response.json(content_type=None)
+
+    async def connect(self, connection_id: str, user: str) -> None:
+        self.endpoint.open_ids.add(connection_id)
+        body = self.body(
+            connection_id,
+            routeKey="$connect",
+            eventType="CONNECT",
+            userId=user,
+            userName=user.title(),
+            sourceIp="127.0.0.1",
+            userAgent="pytest",
+            connectedAt=1_700_000_000_000,
+        )
+        status, _ = await self.call("POST", "/connect", body)
+        assert status == 200
+
+    async def join(self, connection_id: str, user: str, room: str) -> tuple[int, Any]:
+        payload = {"action": "joinroom", "roomname": room}
+        return await self.call(
+            "POST", "/joinroom", self.body(connection_id, userId=user, payload=payload)
+        )
+
+    async def send(self, connection_id: str, user: str, payload: Any) -> tuple[int, Any]:
+        return await self.call(
+            "POST", "/sendmessage", self.body(connection_id, userId=user, payload=payload)
+        )
+
+
+@pytest.fixture
+async def service(dynamodb_endpoint: str, table_name: str) -> AsyncIterator[Service]:
+    endpoint = ConnectionsEndpoint()
+    await endpoint.start()
+    settings = ServiceSettings(
+        table_name=table_name,
+        dynamodb_endpoint=dynamodb_endpoint,
+        connections_endpoint=endpoint.url,
+        log_level="WARNING",
+    )
+    app = create_app(settings, name=f"wsgate_test_{next(_names)}")
+    server = await app.create_server(
+        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
+    )
+    assert server is not None
+    await server.startup()
+    await server.before_start()
+    await server.after_start()
+    port = server.server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with aiohttp.ClientSession() as http:
+        yield Service(f"http://127.0.0.1:{port}", http, endpoint, table_name)
+    await server.before_stop()
+    await server.close()
+    await server.after_stop()
+    await endpoint.stop()

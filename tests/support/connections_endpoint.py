@@ -1,0 +1,76 @@
+"""A small real ``@connections`` HTTP endpoint for tests of code that pushes to clients.
+
+It speaks the management API's wire format (``POST/GET/DELETE /{stage}/@connections/{id}``),
+records what it receives, and answers 410 ``GoneException`` for ids it does not know, which is
+what API Gateway does for a closed connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class ConnectionsEndpoint:
+    """Open connections by id, and every frame posted to each."""
+
+    stage: str = "prod"
+    open_ids: set[str] = field(default_factory=set)
+    received: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
+    deleted: list[str] = field(default_factory=list)
+    delay_s: float = 0.0
+    url: str = ""
+    _runner: web.AppRunner | None = None
+
+    async def _post(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["id"]
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if connection_id not in self.open_ids:
+            return web.json_response(
+                {"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}
+            )
+        self.received[connection_id].append(await request.read())
+        return web.Response(status=200)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["id"]
+        if connection_id not in self.open_ids:
+            return web.json_response(
+                {"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}
+            )
+        return web.json_response(
+            {"connectedAt": "2026-01-01T00:00:00Z", "identity": {"sourceIp": "127.0.0.1"}}
+        )
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["id"]
+        if connection_id not in self.open_ids:
+            return web.json_response(
+                {"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}
+            )
+        self.open_ids.discard(connection_id)
+        self.deleted.append(connection_id)
+        return web.Response(status=204)
+
+    async def start(self) -> str:
+        app = web.Application()
+        path = f"/{self.stage}/@connections/{{id}}"
+        app.router.add_post(path, self._post)
+        app.router.add_get(path, self._get)
+        app.router.add_delete(path, self._delete)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}/{self.stage}"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
