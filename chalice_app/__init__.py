@@ -1,0 +1,1 @@
+"""The Chalice project: the ``$connect`` Lambda authorizer and the ops Lambda."""

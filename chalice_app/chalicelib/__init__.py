@@ -1,0 +1,1 @@
+"""The Lambdas' logic, importable without Chalice's app object (tests, the local gateway)."""

@@ -1,0 +1,141 @@
+"""The ops Lambda: each action against moto's server and a real @connections endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from chalice.test import Client
+
+from chalice_app.app import app
+from chalice_app.chalicelib.ops import OpsConfig
+from shared.ops_actions import (
+    connections_endpoint_parameter,
+    table_name_parameter,
+    usage_plan_id_parameter,
+)
+from tests.support.connections_endpoint import ConnectionsEndpoint
+from tests.support.moto import CREDENTIALS, REGION, client, create_connections_table
+
+STAGE = "prod"
+
+
+@pytest.fixture
+def endpoint() -> Iterator[ConnectionsEndpoint]:
+    """The @connections server on its own loop and thread: the ops Lambda runs asyncio.run."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = ConnectionsEndpoint(stage=STAGE)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+@pytest.fixture
+def stack(
+    aws_endpoint: str, endpoint: ConnectionsEndpoint, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """What infra deploys: the table, a usage plan, and the SSM parameters naming them."""
+    for name, value in {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "WSGATE_STAGE": STAGE,
+    }.items():
+        monkeypatch.setenv(name, value)
+    table_name = f"ops-{time.monotonic_ns()}"
+    create_connections_table(aws_endpoint, table_name)
+    plan = client("apigateway", aws_endpoint).create_usage_plan(name="plan")
+    ssm = client("ssm", aws_endpoint)
+    for name, value in {
+        table_name_parameter(STAGE): table_name,
+        connections_endpoint_parameter(STAGE): endpoint.url,
+        usage_plan_id_parameter(STAGE): plan["id"],
+    }.items():
+        ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+    table = boto3.resource(
+        "dynamodb", region_name=REGION, endpoint_url=aws_endpoint, **CREDENTIALS
+    ).Table(table_name)
+    yield table
+
+
+def _invoke(event: Any) -> Any:
+    with Client(app) as test_client:
+        return test_client.lambda_.invoke("ops", event).payload
+
+
+def _add(table: Any, endpoint: ConnectionsEndpoint, cid: str, room: str, live: bool = True) -> None:
+    expires = int(time.time()) + 3600
+    table.put_item(Item={"connectionId": cid, "userId": "u", "room": room, "expiresAt": expires})
+    if live:
+        endpoint.open_ids.add(cid)
+
+
+def test_config_comes_from_the_ssm_parameters(stack: Any, endpoint: ConnectionsEndpoint) -> None:
+    config = OpsConfig.from_ssm()
+    assert (config.table_name, config.connections_endpoint) == (stack.name, endpoint.url)
+
+
+def test_broadcast_to_a_room_and_410_cleanup(stack: Any, endpoint: ConnectionsEndpoint) -> None:
+    _add(stack, endpoint, "a=", "devs")
+    _add(stack, endpoint, "b=", "devs", live=False)
+    _add(stack, endpoint, "c=", "design")
+    result = _invoke({"action": "broadcast", "message": "maintenance at 5", "room": "devs"})
+    assert result == {"delivered": 1, "gone": ["b="], "failed": []}
+    assert "Item" not in stack.get_item(Key={"connectionId": "b="})
+    assert endpoint.received["c="] == []
+    everyone = _invoke({"action": "broadcast", "message": "hello all"})
+    assert everyone["delivered"] == 2
+
+
+def test_kick_closes_and_forgets(stack: Any, endpoint: ConnectionsEndpoint) -> None:
+    _add(stack, endpoint, "k=", "r")
+    assert _invoke({"action": "kick", "connectionId": "k="}) == {
+        "connectionId": "k=",
+        "closed": True,
+    }
+    assert endpoint.deleted == ["k="]
+    assert "Item" not in stack.get_item(Key={"connectionId": "k="})
+
+
+def test_prune_removes_expired_and_gone(stack: Any, endpoint: ConnectionsEndpoint) -> None:
+    _add(stack, endpoint, "live=", "r")
+    _add(stack, endpoint, "gone=", "r", live=False)
+    stack.put_item(Item={"connectionId": "old=", "userId": "u", "expiresAt": 1})
+    assert _invoke({"action": "prune"}) == {"expired": ["old="], "gone": ["gone="]}
+    remaining = {item["connectionId"] for item in stack.scan()["Items"]}
+    assert remaining == {"live="}
+
+
+def test_issue_api_key_and_usage(stack: Any, aws_endpoint: str) -> None:
+    issued = _invoke({"action": "issue_api_key", "name": "partner-1"})
+    assert len(issued["value"]) >= 20
+    apigateway = client("apigateway", aws_endpoint)
+    plan_id = OpsConfig.from_ssm().usage_plan_id
+    keys = apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]
+    assert [k["id"] for k in keys] == [issued["id"]]
+    today = datetime.date.today().isoformat()
+    usage = _invoke({"action": "usage", "startDate": today, "endDate": today})
+    # moto 5 does not implement GetUsage; the action must still answer with a clear error
+    # (against AWS it returns the usage items; that path is exercised only in AWS).
+    assert usage.get("usagePlanId") == plan_id or usage["error"].startswith("GetUsage failed: 404"), usage
+
+
+def test_bad_requests_get_clear_errors(stack: Any) -> None:
+    unknown = _invoke({"action": "reboot"})
+    assert unknown["error"] == "invalid ops request"
+    assert "reboot" in unknown["details"][0]["msg"]
+    missing = _invoke({"action": "broadcast"})
+    assert missing["details"] == [{"loc": "broadcast.message", "msg": "Field required"}]
+    backwards = _invoke({"action": "usage", "startDate": "2026-02-01", "endDate": "2026-01-01"})
+    assert "endDate" in backwards["details"][0]["msg"]
