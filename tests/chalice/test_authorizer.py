@@ -65,7 +65,7 @@ def test_query_string_token_and_usage_identifier_key(secret: str) -> None:
 
 
 def test_missing_token_is_the_401_path(secret: str) -> None:
-    with pytest.raises(Exception, match="^Unauthorized$"):
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
         _invoke(_event({"Authorization": "  "}))
 
 

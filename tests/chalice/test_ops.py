@@ -128,7 +128,8 @@ def test_issue_api_key_and_usage(stack: Any, aws_endpoint: str) -> None:
     usage = _invoke({"action": "usage", "startDate": today, "endDate": today})
     # moto 5 does not implement GetUsage; the action must still answer with a clear error
     # (against AWS it returns the usage items; that path is exercised only in AWS).
-    assert usage.get("usagePlanId") == plan_id or usage["error"].startswith("GetUsage failed: 404"), usage
+    served = usage.get("usagePlanId") == plan_id
+    assert served or usage["error"].startswith("GetUsage failed: 404"), usage
 
 
 def test_bad_requests_get_clear_errors(stack: Any) -> None:
