@@ -1,0 +1,89 @@
+"""``wsgate synth``: write the CloudFormation template; the logic lives in ``infra``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import yaml
+
+
+@click.command()
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
+@click.option("--format", "fmt", type=click.Choice(["json", "yaml"]), default="json")
+@click.option(
+    "--integration",
+    type=click.Choice(["vpc-link", "http", "mock"]),
+    default="vpc-link",
+    show_default=True,
+    help="VPC link to the NLB, a public HTTP backend, or MOCK (tutorial step 1).",
+)
+@click.option("--backend-url", help="--integration http: the service's base URL.")
+@click.option(
+    "--api-key-source",
+    type=click.Choice(["header", "authorizer"]),
+    default="header",
+    show_default=True,
+    help="x-api-key header (tutorial) or the authorizer (browsers).",
+)
+@click.option(
+    "--identity-source",
+    type=click.Choice(["none", "header", "querystring"]),
+    default="none",
+    show_default=True,
+    help="Required identity source; none lets header and query tokens both work.",
+)
+@click.option(
+    "--connection-id-header",
+    is_flag=True,
+    help="Also send the connection id as a connectionId header (request parameters).",
+)
+@click.option("--stage", default="prod", show_default=True)
+@click.option(
+    "--from-chalice",
+    "chalice_stage",
+    metavar="STAGE",
+    help="Take AuthorizerFunctionArn's default from chalice_app/.chalice/deployed.",
+)
+def synth(
+    output: Path | None,
+    fmt: str,
+    integration: str,
+    backend_url: str | None,
+    api_key_source: str,
+    identity_source: str,
+    connection_id_header: bool,
+    stage: str,
+    chalice_stage: str | None,
+) -> None:
+    """Generate the whole stack (VPC, NLB, ASG, VPC link, WebSocket API, usage plan, table)."""
+    from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn
+    from infra.options import SynthOptions
+    from infra.template import synthesize
+
+    try:
+        options = SynthOptions(
+            integration=integration,  # type: ignore[arg-type]
+            backend_url=backend_url,
+            api_key_source=api_key_source,  # type: ignore[arg-type]
+            identity_source=identity_source,  # type: ignore[arg-type]
+            connection_id_header=connection_id_header,
+            stage_name=stage,
+        )
+        template = synthesize(options)
+        if chalice_stage:
+            arn = authorizer_arn(chalice_stage)
+            template["Parameters"]["AuthorizerFunctionArn"]["Default"] = arn
+    except (ValueError, ChaliceNotDeployedError) as error:
+        raise click.ClickException(str(error)) from None
+    if fmt == "yaml":
+        text = yaml.safe_dump(template, sort_keys=False, width=100)
+    else:
+        text = json.dumps(template, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+        click.echo(f"wrote {output} ({len(template['Resources'])} resources)", err=True)

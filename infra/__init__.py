@@ -1,0 +1,1 @@
+"""CloudFormation for the tutorial's architecture, generated from the route table (troposphere)."""

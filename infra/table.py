@@ -1,0 +1,69 @@
+"""The connections table (from ``shared.connections_table``) and the SSM parameters that tell
+the ops Lambda where the stack is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from troposphere import Ref, Sub, Template, dynamodb, ssm
+
+from shared.connections_table import (
+    TTL_ATTRIBUTE,
+    attribute_definitions,
+    key_schema,
+    room_index,
+)
+from shared.ops_actions import (
+    connections_endpoint_parameter,
+    table_name_parameter,
+    usage_plan_id_parameter,
+)
+
+TABLE_NAME = "${AWS::StackName}-connections"
+
+
+def add_table(template: Template) -> dynamodb.Table:
+    index = room_index()
+    return template.add_resource(
+        dynamodb.Table(
+            "ConnectionsTable",
+            TableName=Sub(TABLE_NAME),
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[dynamodb.KeySchema(**k) for k in key_schema()],
+            AttributeDefinitions=[
+                dynamodb.AttributeDefinition(**a) for a in attribute_definitions()
+            ],
+            GlobalSecondaryIndexes=[
+                dynamodb.GlobalSecondaryIndex(
+                    IndexName=index["IndexName"],
+                    KeySchema=[dynamodb.KeySchema(**k) for k in index["KeySchema"]],
+                    Projection=dynamodb.Projection(**index["Projection"]),
+                )
+            ],
+            TimeToLiveSpecification=dynamodb.TimeToLiveSpecification(
+                AttributeName=TTL_ATTRIBUTE, Enabled=True
+            ),
+            SSESpecification=dynamodb.SSESpecification(SSEEnabled=True),
+            PointInTimeRecoverySpecification=dynamodb.PointInTimeRecoverySpecification(
+                PointInTimeRecoveryEnabled=True
+            ),
+            DeletionPolicy="Retain",
+            UpdateReplacePolicy="Retain",
+        )
+    )
+
+
+def add_ops_parameters(
+    template: Template, stage_name: str, table: Any, connections_url: Any, usage_plan: Any
+) -> None:
+    """Written under ``/wsgate/<stage>/``; the names come from ``shared.ops_actions``."""
+    for title, name, value in (
+        ("TableNameParameter", table_name_parameter(stage_name), Ref(table)),
+        (
+            "ConnectionsEndpointParameter",
+            connections_endpoint_parameter(stage_name),
+            connections_url,
+        ),
+        ("UsagePlanIdParameter", usage_plan_id_parameter(stage_name), Ref(usage_plan)),
+    ):
+        template.add_resource(ssm.Parameter(title, Name=name, Type="String", Value=value))

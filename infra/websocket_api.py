@@ -1,0 +1,219 @@
+"""The WebSocket API: routes, integrations, models and authorizer, all from the route table.
+
+Nothing here names a route: every Route, Integration and Model comes from ``shared.routes``,
+so adding a table entry adds its resources.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from troposphere import (
+    AWSObject,
+    Equals,
+    GetAtt,
+    If,
+    Join,
+    Not,
+    NoValue,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    apigatewayv2,
+)
+from troposphere import awslambda as lambda_
+
+from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
+from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
+from shared.routes import CONNECT, ROUTE_SELECTION_EXPRESSION, Route
+from shared.schema_export import gateway_schemas
+
+HAS_AUTHORIZER = "HasAuthorizer"
+MOCK_TEMPLATE = '{"statusCode": 200}'
+"""The MOCK request template; without ``statusCode`` API Gateway fails with a config error."""
+INTEGRATION_TIMEOUT_MS = 29_000
+
+
+def logical_name(route: Route) -> str:
+    """``$connect`` -> ``Connect``, ``joinroom`` -> ``Joinroom``: readable, stable ids."""
+    return "".join(part.title() for part in route.key.strip("$").replace("-", "_").split("_"))
+
+
+@dataclass
+class WebSocketApi:
+    api: apigatewayv2.Api
+    routes: list[apigatewayv2.Route]
+    authorizer: apigatewayv2.Authorizer
+    deployment_inputs: list[AWSObject]
+
+
+def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
+    api = template.add_resource(
+        apigatewayv2.Api(
+            "WebSocketApi",
+            Name=Sub("${AWS::StackName}-chat"),
+            ProtocolType="WEBSOCKET",
+            RouteSelectionExpression=ROUTE_SELECTION_EXPRESSION,
+            ApiKeySelectionExpression=API_KEY_SELECTION[options.api_key_source],
+            Description="wsgate chat (generated from shared/routes.py)",
+        )
+    )
+    authorizer_arn = template.add_parameter(
+        Parameter(
+            "AuthorizerFunctionArn",
+            Type="String",
+            Default="",
+            Description="ARN of the Chalice authorizer Lambda (wsgate synth --from-chalice); "
+            "empty deploys $connect without an authorizer (the tutorial's first steps).",
+        )
+    )
+    template.add_condition(HAS_AUTHORIZER, Not(Equals(Ref(authorizer_arn), "")))
+    identity = IDENTITY_SOURCES[options.identity_source]
+    authorizer_props: dict[str, Any] = {
+        "Condition": HAS_AUTHORIZER,
+        "ApiId": Ref(api),
+        "Name": "wsgate-token",
+        "AuthorizerType": "REQUEST",
+        "AuthorizerUri": Sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+            "/functions/${AuthorizerFunctionArn}/invocations"
+        ),
+    }
+    if identity:
+        authorizer_props["IdentitySource"] = identity
+    authorizer = template.add_resource(
+        apigatewayv2.Authorizer("ConnectAuthorizer", **authorizer_props)
+    )
+    template.add_resource(
+        lambda_.Permission(
+            "AuthorizerInvokePermission",
+            Condition=HAS_AUTHORIZER,
+            Action="lambda:InvokeFunction",
+            FunctionName=Ref(authorizer_arn),
+            Principal="apigateway.amazonaws.com",
+            SourceArn=Sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                "${WebSocketApi}/authorizers/${ConnectAuthorizer}"
+            ),
+        )
+    )
+
+    inputs: list[AWSObject] = []
+    schemas = gateway_schemas(options.routes)
+    models = {}
+    for name, schema in schemas.items():
+        models[name] = template.add_resource(
+            apigatewayv2.Model(
+                f"{name}Model",
+                ApiId=Ref(api),
+                Name=name,
+                ContentType="application/json",
+                Schema=schema.schema,
+            )
+        )
+        inputs.append(models[name])
+
+    routes = []
+    for route in options.routes:
+        integration = template.add_resource(_integration(route, api, options))
+        inputs.append(integration)
+        two_way = options.integration == "mock" and route.key != CONNECT
+        if options.integration == "mock":
+            inputs.append(
+                template.add_resource(
+                    apigatewayv2.IntegrationResponse(
+                        f"{logical_name(route)}IntegrationResponse",
+                        ApiId=Ref(api),
+                        IntegrationId=Ref(integration),
+                        IntegrationResponseKey="$default",
+                    )
+                )
+            )
+        props: dict[str, Any] = {
+            "ApiId": Ref(api),
+            "RouteKey": route.key,
+            "Target": Join("/", ["integrations", Ref(integration)]),
+            "OperationName": logical_name(route),
+        }
+        if route.authorizer:
+            props["AuthorizationType"] = If(HAS_AUTHORIZER, "CUSTOM", "NONE")
+            props["AuthorizerId"] = If(HAS_AUTHORIZER, Ref(authorizer), NoValue)
+        if route.api_key_required:
+            props["ApiKeyRequired"] = True
+        if route.model_name:
+            props["ModelSelectionExpression"] = "$request.body.action"
+            props["RequestModels"] = {route.key: route.model_name}
+        if two_way:
+            props["RouteResponseSelectionExpression"] = "$default"
+        resource = template.add_resource(apigatewayv2.Route(f"{logical_name(route)}Route", **props))
+        if route.model_name:
+            resource.DependsOn = [models[route.model_name].title]
+        routes.append(resource)
+        inputs.append(resource)
+        if two_way:
+            inputs.append(
+                template.add_resource(
+                    apigatewayv2.RouteResponse(
+                        f"{logical_name(route)}RouteResponse",
+                        ApiId=Ref(api),
+                        RouteId=Ref(resource),
+                        RouteResponseKey="$default",
+                    )
+                )
+            )
+    return WebSocketApi(api=api, routes=routes, authorizer=authorizer, deployment_inputs=inputs)
+
+
+def _integration(route: Route, api: Any, options: SynthOptions) -> apigatewayv2.Integration:
+    props: dict[str, Any] = {
+        "ApiId": Ref(api),
+        "Description": route.description or route.key,
+        "TemplateSelectionExpression": TEMPLATE_SELECTION_EXPRESSION,
+        "PassthroughBehavior": "NEVER",
+    }
+    name = f"{logical_name(route)}Integration"
+    if options.integration == "mock":
+        props |= {"IntegrationType": "MOCK", "RequestTemplates": {"$default": MOCK_TEMPLATE}}
+        return apigatewayv2.Integration(name, **props)
+    props |= {
+        "IntegrationType": "HTTP",
+        "IntegrationMethod": route.method,
+        "RequestTemplates": request_templates(route.integration_model),
+        "TimeoutInMillis": INTEGRATION_TIMEOUT_MS,
+    }
+    if options.connection_id_header:
+        props["RequestParameters"] = {
+            "integration.request.header.connectionId": "context.connectionId"
+        }
+    if options.integration == "http":
+        props["IntegrationUri"] = f"{options.backend_url}{route.path}"
+    else:
+        props |= {
+            "ConnectionType": "VPC_LINK",
+            "ConnectionId": "${stageVariables.vpcLinkId}",
+            "IntegrationUri": Join(
+                "",
+                [
+                    "http://",
+                    GetAtt("ServiceLoadBalancer", "DNSName"),
+                    f":{SERVICE_PORT}{route.path}",
+                ],
+            ),
+        }
+    return apigatewayv2.Integration(name, **props)
+
+
+def deployment_id(template: Template, inputs: list[AWSObject]) -> str:
+    """A Deployment logical id that changes whenever what it deploys changes.
+
+    CloudFormation only creates a new deployment when the Deployment resource is replaced;
+    with a fixed id, an updated route or template would never reach the stage.
+    """
+    digest = hashlib.sha256()
+    for resource in sorted(inputs, key=lambda r: r.title):
+        digest.update(json.dumps(resource.to_dict(), sort_keys=True, default=str).encode())
+    return f"Deployment{digest.hexdigest()[:10]}"
