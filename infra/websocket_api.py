@@ -29,11 +29,13 @@ from troposphere import awslambda as lambda_
 
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
-from shared.routes import CONNECT, ROUTE_SELECTION_EXPRESSION, Route
+from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
 
 HAS_AUTHORIZER = "HasAuthorizer"
 MOCK_TEMPLATE = '{"statusCode": 200}'
+MOCK_REPLY = '{"routeKey": "$context.routeKey", "connectionId": "$context.connectionId"}'
+"""What a MOCK two-way route answers: enough to see routing work, as the tutorial's step 1."""
 """The MOCK request template; without ``statusCode`` API Gateway fails with a config error."""
 INTEGRATION_TIMEOUT_MS = 29_000
 
@@ -121,8 +123,14 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
     for route in options.routes:
         integration = template.add_resource(_integration(route, api, options))
         inputs.append(integration)
-        two_way = options.integration == "mock" and route.key != CONNECT
+        two_way = options.integration == "mock" and route.key not in (CONNECT, DISCONNECT)
         if options.integration == "mock":
+            response: dict[str, Any] = {}
+            if two_way:
+                response = {
+                    "ResponseTemplates": {"$default": MOCK_REPLY},
+                    "TemplateSelectionExpression": TEMPLATE_SELECTION_EXPRESSION,
+                }
             inputs.append(
                 template.add_resource(
                     apigatewayv2.IntegrationResponse(
@@ -130,6 +138,7 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
                         ApiId=Ref(api),
                         IntegrationId=Ref(integration),
                         IntegrationResponseKey="$default",
+                        **response,
                     )
                 )
             )

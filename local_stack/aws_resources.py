@@ -1,4 +1,4 @@
-"""The AWS pieces of the local stack: moto's server, the connections table and SSM parameters.
+"""The AWS pieces of the local stack: the connections table and SSM parameters.
 
 moto's server is a real DynamoDB/SSM-compatible HTTP endpoint, so the service, the authorizer and
 the ops code reach it through boto3/aiobotocore exactly as they reach AWS: only the endpoint URL
@@ -7,7 +7,6 @@ differs. The table comes from ``shared.connections_table``, the same definition 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,29 +21,6 @@ LOCAL_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 """moto accepts any credentials; these keep boto3 from looking for real ones."""
-
-
-class MotoServer:
-    """moto's ThreadedMotoServer on 127.0.0.1, with werkzeug's per-request log silenced."""
-
-    def __init__(self, port: int) -> None:
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self.port = port
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._server.start()
-        _host, port = self._server.get_host_and_port()
-        self.port = int(port)
-
-    def stop(self) -> None:
-        self._server.stop()
 
 
 @dataclass(frozen=True)

@@ -85,7 +85,7 @@ class Supervisor:
         log_file = log_path.open("wb")
         process = subprocess.Popen(
             list(argv),
-            env={**os.environ, **env},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

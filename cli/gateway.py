@@ -1,0 +1,97 @@
+"""``wsgate gateway``: run the local API Gateway stand-in; the logic lives in ``local_gateway``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import click
+
+
+def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
+    result = {}
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected Key=Value, got {value!r}", param_hint=flag)
+        result[key] = rest
+    return result
+
+
+@click.command()
+@click.option(
+    "--template",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="CloudFormation JSON (what wsgate synth writes).",
+)
+@click.option("--backend", help="Base URL replacing the host of HTTP/VPC-link integration URIs.")
+@click.option("--port", type=int, default=3001, show_default=True)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="Key=Value",
+    help="Template parameter override (repeatable).",
+)
+@click.option(
+    "--authorizer",
+    default="chalice_app.app:authorizer",
+    show_default=True,
+    help="module:attribute called in-process for the template's Lambda authorizer.",
+)
+@click.option(
+    "--log-level",
+    type=click.Choice(["OFF", "ERROR", "INFO"], case_sensitive=False),
+    help="Execution log level (default: the stage's LoggingLevel).",
+)
+def gateway(
+    template: Path,
+    backend: str | None,
+    port: int,
+    params: tuple[str, ...],
+    authorizer: str,
+    log_level: str | None,
+) -> None:
+    """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
+    from local_gateway.intrinsics import UnsupportedTemplateError
+    from local_gateway.server import GatewayConfig, start_gateway
+
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s %(message)s")
+    config = GatewayConfig(
+        template=template,
+        backend=backend,
+        port=port,
+        parameters=_pairs(params, "--param"),
+        authorizer=authorizer,
+        log_level=log_level,
+    )
+
+    async def run() -> None:
+        try:
+            running = await start_gateway(config)
+        except UnsupportedTemplateError as error:
+            raise click.ClickException(f"cannot emulate this template: {error}") from None
+        except OSError as error:
+            raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error}") from None
+        api = running.gateway.api
+        click.echo(f"wsgate gateway: {api.name} on {running.url}", err=True)
+        for key in api.mapping_keys:
+            click.echo(f"  custom domain mapping: ws://127.0.0.1:{running.port}/{key}", err=True)
+        click.echo(f"  @connections: {running.connections_url}/@connections/{{id}}", err=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await running.close()
+
+    try:
+        import uvloop
+
+        uvloop.run(run())
+    except ImportError:
+        asyncio.run(run())

@@ -1,0 +1,131 @@
+"""``wsgate local``: the whole chat on this machine; the logic lives in ``local_stack``."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from local_stack.processes import PortInUseError, StartupError
+from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
+
+
+def _parse_parameters(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        key, sep, rest = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected Key=Value, got {value!r}", param_hint="--param")
+        pairs.append((key, rest))
+    return tuple(pairs)
+
+
+def banner(info: LocalStackInfo) -> str:
+    """What a new user reads first: what runs where, and commands to paste."""
+    user, token = next(iter(info.tokens.items()))
+    wscat = shlex.join(
+        [
+            "npx",
+            "wscat",
+            "-c",
+            info.websocket_url,
+            "-H",
+            f"authorization:Bearer {token}",
+            "-H",
+            f"x-api-key:{info.api_key}",
+        ]
+    )
+    lines = [
+        "wsgate local is running (Ctrl+C stops everything)",
+        f"  WebSocket API  {info.websocket_url}",
+        f"  @connections   {info.connections_url}/@connections/{{connectionId}}",
+        f"  service        {info.service_url}",
+        f"  DynamoDB       {info.dynamodb_endpoint or 'AWS'}  table {info.table_name}",
+        f"  browser chat   {info.console_url}",
+        f"  API key        {info.api_key}",
+        f"  logs           {info.logs}",
+        f"  facts          {Path(info.logs).parent / 'local.json'}",
+        "",
+        f"Chat as {user} from a terminal (then type"
+        ' {"action":"joinroom","roomname":"developers"}):',
+        f"  {wscat}",
+    ]
+    for other, other_token in list(info.tokens.items())[1:]:
+        lines.append(f"  token for {other}: {other_token}")
+    lines.append(f"Or open {info.console_url} in a browser.")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.option("--gateway-port", type=int, default=3001, show_default=True, help="0 = any free.")
+@click.option("--service-port", type=int, default=8080, show_default=True)
+@click.option("--moto-port", type=int, default=8000, show_default=True, help="DynamoDB + SSM.")
+@click.option("--console-port", type=int, default=3000, show_default=True, help="Browser chat.")
+@click.option(
+    "--dynamodb-endpoint",
+    metavar="URL|aws",
+    help="Use this DynamoDB (e.g. DynamoDB Local) or 'aws' for your account, not moto.",
+)
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--seed-users", default="alice", show_default=True, help="Comma-separated users.")
+@click.option("--api-key", help="Development API key (default: generated).")
+@click.option("--token-secret", help="Token signing secret (default: generated).")
+@click.option(
+    "--api-key-source",
+    type=click.Choice(["authorizer", "header"]),
+    default="authorizer",
+    show_default=True,
+    help="authorizer serves browsers and wscat; header is the tutorial's x-api-key only.",
+)
+@click.option("--param", "params", multiple=True, metavar="Key=Value", help="Template parameter.")
+@click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".wsgate"))
+@click.option("--workers", type=int, default=1, show_default=True, help="Service workers.")
+@click.option("--log-level", default="INFO", show_default=True)
+def local(
+    gateway_port: int,
+    service_port: int,
+    moto_port: int,
+    console_port: int,
+    dynamodb_endpoint: str | None,
+    region: str,
+    seed_users: str,
+    api_key: str | None,
+    token_secret: str | None,
+    api_key_source: str,
+    params: tuple[str, ...],
+    state_dir: Path,
+    workers: int,
+    log_level: str,
+) -> None:
+    """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1."""
+    users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
+    if not users:
+        raise click.BadParameter("name at least one user", param_hint="--seed-users")
+    options = LocalOptions(
+        gateway_port=gateway_port,
+        service_port=service_port,
+        moto_port=moto_port,
+        console_port=console_port,
+        region=region,
+        dynamodb_endpoint=dynamodb_endpoint,
+        users=users,
+        api_key=api_key,
+        token_secret=token_secret,
+        api_key_source=api_key_source,
+        parameters=_parse_parameters(params),
+        state_dir=state_dir,
+        service_workers=workers,
+        log_level=log_level,
+    )
+    with LocalStack(options, echo=click.echo) as stack:
+        try:
+            click.echo("starting moto, the service and the gateway...")
+            info = stack.start()
+            click.echo(banner(info))
+            asyncio.run(stack.serve())
+        except (PortInUseError, StartupError) as error:
+            click.echo(f"wsgate local: {error}", err=True)
+            sys.exit(1)

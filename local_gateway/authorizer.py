@@ -1,0 +1,97 @@
+"""Calling a REQUEST authorizer the way API Gateway does, and reading its answer."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from local_gateway import errors
+
+AuthorizerFunction = Callable[[dict[str, Any], Any], Any]
+
+
+def load_function(spec: str) -> AuthorizerFunction:
+    """``module:attribute`` -> the callable (a Chalice ``@app.lambda_function`` works as is)."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise ValueError(f"authorizer must be 'module:attribute', got {spec!r}")
+    function: AuthorizerFunction = getattr(importlib.import_module(module_name), attribute)
+    return function
+
+
+@dataclass(frozen=True)
+class AuthorizerOutcome:
+    """Either ``status`` (the handshake is refused) or the Allow result."""
+
+    status: int | None
+    principal_id: str = ""
+    context: Mapping[str, str] | None = None
+    usage_identifier_key: str | None = None
+    error: str = ""
+
+
+def missing_identity(
+    sources: list[str], headers: Mapping[str, str], query: Mapping[str, str]
+) -> str | None:
+    """The first identity source absent or empty; API Gateway then answers 401 itself."""
+    lower_headers = {k.lower(): v for k, v in headers.items()}
+    for source in sources:
+        if source.startswith("route.request.header."):
+            value = lower_headers.get(source.removeprefix("route.request.header.").lower())
+        elif source.startswith("route.request.querystring."):
+            value = query.get(source.removeprefix("route.request.querystring."))
+        else:
+            continue  # stage variables and context values are always present locally
+        if not value:
+            return source
+    return None
+
+
+class LambdaContext:
+    """The bits of a Lambda context object authorizers commonly read."""
+
+    function_name = "wsgate-local-authorizer"
+    memory_limit_in_mb = 128
+    aws_request_id = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def interpret(result: Any) -> AuthorizerOutcome:
+    """Allow -> continue; Deny -> 403; anything malformed -> 500 (see ``errors``)."""
+    try:
+        principal = result["principalId"]
+        statements = result["policyDocument"]["Statement"]
+        effects = {str(s["Effect"]) for s in statements}
+        context = result.get("context") or {}
+        if not isinstance(context, dict) or any(
+            isinstance(v, (dict, list)) for v in context.values()
+        ):
+            raise TypeError("context values must be strings, numbers or booleans")
+    except (KeyError, TypeError, IndexError) as error:
+        return AuthorizerOutcome(errors.AUTHORIZER_FAILURE_STATUS, error=f"malformed: {error!r}")
+    if "Deny" in effects or "Allow" not in effects:
+        return AuthorizerOutcome(errors.FORBIDDEN_STATUS, error="denied by policy")
+    stringified = {
+        k: ("true" if v is True else "false" if v is False else str(v)) for k, v in context.items()
+    }
+    key = result.get("usageIdentifierKey")
+    return AuthorizerOutcome(None, str(principal), stringified, str(key) if key else None)
+
+
+async def invoke(function: AuthorizerFunction, event: dict[str, Any]) -> AuthorizerOutcome:
+    """Run the (synchronous, possibly I/O-bound) authorizer off the event loop."""
+    try:
+        result = await asyncio.to_thread(function, event, LambdaContext())
+    except Exception as error:
+        if str(error) == "Unauthorized":
+            return AuthorizerOutcome(errors.UNAUTHORIZED_STATUS, error="Unauthorized")
+        return AuthorizerOutcome(
+            errors.AUTHORIZER_FAILURE_STATUS,
+            error=f"authorizer raised {type(error).__name__}: {error}",
+        )
+    return interpret(result)

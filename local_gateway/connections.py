@@ -1,0 +1,109 @@
+"""Open connections, and the ``@connections`` management API the backend pushes through.
+
+Served at the SDK endpoint form ``/{stage}/@connections/{connectionId}`` so boto3's and
+aiobotocore's ``apigatewaymanagementapi`` clients work unchanged with ``endpoint_url``
+(their SigV4 signatures are accepted without checking: there are no credentials locally).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from local_gateway import errors
+
+
+def _iso(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class Connection:
+    """One client connection and what API Gateway remembers about it."""
+
+    connection_id: str
+    socket: web.WebSocketResponse
+    connected_at: int
+    """Epoch milliseconds."""
+    source_ip: str
+    user_agent: str
+    authorizer: dict[str, Any]
+    api_key: str | None
+    last_active: float = field(default_factory=time.time)
+    closed_by_server: tuple[int, str] | None = None
+
+    def touch(self) -> None:
+        self.last_active = time.time()
+
+
+class ConnectionRegistry:
+    """Connections by id, and the HTTP handlers of ``@connections``."""
+
+    def __init__(self, message_limit: int) -> None:
+        self.connections: dict[str, Connection] = {}
+        self.message_limit = message_limit
+
+    def add(self, connection: Connection) -> None:
+        self.connections[connection.connection_id] = connection
+
+    def remove(self, connection_id: str) -> None:
+        self.connections.pop(connection_id, None)
+
+    def _gone(self, connection_id: str) -> web.Response:
+        return web.json_response(
+            {"message": f"Connection {connection_id} is gone."},
+            status=410,
+            headers={"x-amzn-ErrorType": "GoneException"},
+        )
+
+    async def post(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        connection = self.connections.get(connection_id)
+        if connection is None or connection.socket.closed:
+            return self._gone(connection_id)
+        data = await request.read()
+        if len(data) > self.message_limit:
+            return web.json_response(
+                {"message": "Request entity too large"},
+                status=413,
+                headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
+            )
+        try:
+            await connection.socket.send_str(data.decode())
+        except UnicodeDecodeError:
+            await connection.socket.send_bytes(data)
+        except ConnectionResetError:
+            return self._gone(connection_id)
+        return web.Response(status=200)
+
+    async def get(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        connection = self.connections.get(connection_id)
+        if connection is None or connection.socket.closed:
+            return self._gone(connection_id)
+        return web.json_response(
+            {
+                "connectedAt": _iso(connection.connected_at),
+                "identity": {"sourceIp": connection.source_ip, "userAgent": connection.user_agent},
+                "lastActiveAt": _iso(int(connection.last_active * 1000)),
+            }
+        )
+
+    async def delete(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        connection = self.connections.get(connection_id)
+        if connection is None or connection.socket.closed:
+            return self._gone(connection_id)
+        connection.closed_by_server = (errors.CLOSE_NORMAL, "Connection deleted")
+        await connection.socket.close(code=WSCloseCode.OK, message=b"Connection deleted")
+        return web.Response(status=204)
+
+    def add_routes(self, app: web.Application, stage: str) -> None:
+        path = f"/{stage}/@connections/{{connection_id}}"
+        app.router.add_post(path, self.post)
+        app.router.add_get(path, self.get)
+        app.router.add_delete(path, self.delete)

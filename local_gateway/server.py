@@ -1,0 +1,428 @@
+"""The gateway: WebSocket clients in, integrations out, ``@connections`` back in, on one port.
+
+One asyncio loop serves every connection (aiohttp); integration calls share one keep-alive
+HTTP session; templates and JSON-schema validators are compiled once. The order of checks on
+``$connect`` and on each message follows the reference notes, section 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import WSCloseCode, WSMsgType, web
+from jsonschema import Draft4Validator
+
+from local_gateway import errors
+from local_gateway.authorizer import AuthorizerFunction, invoke, load_function, missing_identity
+from local_gateway.connections import Connection, ConnectionRegistry
+from local_gateway.execution_log import ExecutionLog
+from local_gateway.ids import aws_id
+from local_gateway.integration import VtlVariables, call
+from local_gateway.selection import NOT_JSON, evaluate, parse_body, select_route
+from local_gateway.template_loader import Route, WebSocketApiConfig, load_api
+from local_gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
+
+DEFAULT_AUTHORIZER = "chalice_app.app:authorizer"
+
+
+@dataclass
+class GatewayConfig:
+    """How to run one template locally."""
+
+    template: Path | Mapping[str, Any]
+    backend: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 3001
+    parameters: dict[str, str] = field(default_factory=dict)
+    authorizer: str = DEFAULT_AUTHORIZER
+    """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
+    authorizers: dict[str, AuthorizerFunction] = field(default_factory=dict)
+    frame_limit: int = 32 * 1024
+    message_limit: int = 128 * 1024
+    idle_timeout_s: float = 600.0
+    max_duration_s: float = 7200.0
+    log_level: str | None = None
+    """Overrides the stage's ``LoggingLevel`` (OFF / ERROR / INFO)."""
+
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+        self.api: WebSocketApiConfig = load_api(
+            config.template, parameters=config.parameters, backend=config.backend
+        )
+        self.log = ExecutionLog(self.api.stage, config.log_level)
+        self.registry = ConnectionRegistry(config.message_limit)
+        self.stage_throttle = StageThrottle(
+            self.api.stage.default_throttle, self.api.stage.route_throttles
+        )
+        self.usage_plans = UsagePlans(self.api.usage_plans)
+        self.validators = {name: Draft4Validator(s) for name, s in self.api.models.items()}
+        self.route_keys = set(self.api.routes)
+        self._authorizers: dict[str, AuthorizerFunction] = {}
+        self.session: aiohttp.ClientSession | None = None
+        self.domain = f"{self.api.api_id}.execute-api.us-east-1.amazonaws.com"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def authorizer_function(self, arn: str) -> AuthorizerFunction:
+        if arn in self.config.authorizers:
+            return self.config.authorizers[arn]
+        if arn not in self._authorizers:
+            self._authorizers[arn] = load_function(self.config.authorizer)
+        return self._authorizers[arn]
+
+    def context(
+        self,
+        connection_id: str,
+        request_id: str,
+        route_key: str,
+        event_type: str,
+        connected_at: int,
+        source_ip: str,
+        user_agent: str,
+        authorizer: dict[str, Any],
+        api_key: str | None,
+    ) -> dict[str, Any]:
+        now_ms = int(time.time() * 1000)
+        return {
+            "connectionId": connection_id,
+            "connectedAt": connected_at,
+            "domainName": self.domain,
+            "eventType": event_type,
+            "messageDirection": "IN",
+            "messageId": aws_id() if event_type == "MESSAGE" else None,
+            "routeKey": route_key,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "apiId": self.api.api_id,
+            "authorizer": authorizer,
+            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "apiKey": api_key},
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
+            "requestTimeEpoch": now_ms,
+            "stage": self.api.stage.name,
+        }
+
+    def _reject(self, status: int) -> web.Response:
+        body = json.dumps({"message": errors.HANDSHAKE_BODIES.get(status, "Error")})
+        return web.Response(status=status, text=body, content_type="application/json")
+
+    # -- $connect ---------------------------------------------------------------------------
+
+    async def websocket(self, request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return web.json_response({"message": "Upgrade Required"}, status=426)
+        connection_id, request_id = aws_id(), aws_id()
+        headers = {k: v for k, v in request.headers.items()}
+        query = {k: v for k, v in request.query.items()}
+        source_ip = request.remote or "127.0.0.1"
+        user_agent = request.headers.get("User-Agent", "")
+        connected_at = int(time.time() * 1000)
+        route = self.api.routes.get("$connect")
+        authorizer_ctx: dict[str, Any] = {}
+        api_key: str | None = None
+
+        def ctx(status: int | None = None) -> dict[str, Any]:
+            c = self.context(
+                connection_id,
+                request_id,
+                "$connect",
+                "CONNECT",
+                connected_at,
+                source_ip,
+                user_agent,
+                authorizer_ctx,
+                api_key,
+            )
+            c["status"] = status
+            return c
+
+        def refuse(status: int, why: str) -> web.Response:
+            self.log.error(request_id, connection_id, "$connect", why)
+            self.log.access(ctx(status))
+            return self._reject(status)
+
+        if not self.stage_throttle.allow("$connect"):
+            return refuse(errors.THROTTLED_STATUS, "throttled by stage settings")
+        if route is not None and route.authorizer:
+            authorizer = self.api.authorizers[route.authorizer]
+            missing = missing_identity(authorizer.identity_sources, headers, query)
+            if missing:
+                return refuse(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
+            event = self._authorizer_event(authorizer.function_arn, headers, query, ctx())
+            outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
+            if outcome.status is not None:
+                return refuse(outcome.status, f"authorizer: {outcome.error}")
+            authorizer_ctx = {"principalId": outcome.principal_id, **(outcome.context or {})}
+            usage_key = outcome.usage_identifier_key
+        else:
+            usage_key = None
+        if route is not None and route.api_key_required:
+            if self.api.api_key_selection == "$context.authorizer.usageIdentifierKey":
+                api_key = usage_key
+            else:
+                api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
+            verdict = self.usage_plans.check(api_key)
+            if verdict == KeyVerdict.FORBIDDEN:
+                return refuse(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
+            if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
+                return refuse(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
+        if route is not None and route.integration is not None:
+            variables = VtlVariables(ctx(), self.api.stage.variables, "", headers, query)
+            result = await call(route.integration, variables, self._session())
+            self.log.endpoint_request(
+                request_id, connection_id, "$connect", result.endpoint_request
+            )
+            if result.error_frame is not None:
+                return refuse(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
+            if result.status is not None and not 200 <= result.status < 300:
+                return refuse(result.status, f"integration answered {result.status}")
+
+        socket = web.WebSocketResponse(max_msg_size=self.config.message_limit, autoping=True)
+        await socket.prepare(request)
+        connection = Connection(
+            connection_id, socket, connected_at, source_ip, user_agent, authorizer_ctx, api_key
+        )
+        self.registry.add(connection)
+        self.log.access(ctx(200))
+        try:
+            await self._serve(connection)
+        finally:
+            self.registry.remove(connection_id)
+            await self._disconnect(connection)
+        return socket
+
+    def _authorizer_event(
+        self, arn: str, headers: dict[str, str], query: dict[str, str], context: dict[str, Any]
+    ) -> dict[str, Any]:
+        method_arn = (
+            f"arn:aws:execute-api:us-east-1:123456789012:{self.api.api_id}/"
+            f"{self.api.stage.name}/$connect"
+        )
+        request_context = {k: v for k, v in context.items() if k not in ("authorizer", "status")}
+        request_context["identity"] = {"sourceIp": context["identity"]["sourceIp"]}
+        return {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+            "stageVariables": dict(self.api.stage.variables),
+            "requestContext": request_context,
+        }
+
+    # -- messages ---------------------------------------------------------------------------
+
+    async def _serve(self, connection: Connection) -> None:
+        socket = connection.socket
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                if len(message.data) > self.config.frame_limit and (
+                    len(message.data.encode()) > self.config.frame_limit
+                ):
+                    await socket.close(code=WSCloseCode.MESSAGE_TOO_BIG, message=b"Frame too big")
+                    break
+                connection.touch()
+                await self._on_message(connection, message.data)
+            elif message.type == WSMsgType.BINARY:
+                await socket.close(
+                    code=WSCloseCode.UNSUPPORTED_DATA, message=b"Binary frames are not supported"
+                )
+                break
+            elif message.type == WSMsgType.ERROR:
+                break
+
+    async def _on_message(self, connection: Connection, data: str) -> None:
+        request_id = aws_id()
+        cid = connection.connection_id
+        document = parse_body(data)
+        route_key = select_route(self.api.route_selection, document, self.route_keys, "$default")
+        if route_key is None:
+            await self._send_error(connection, errors.FORBIDDEN, request_id)
+            return
+        route = self.api.routes[route_key]
+        if not self.stage_throttle.allow(route_key):
+            await self._send_error(connection, errors.TOO_MANY_REQUESTS, request_id)
+            return
+        if not await self._valid(route, document, connection, request_id):
+            return
+        if route.integration is None:
+            return
+        context = self.context(
+            cid,
+            request_id,
+            route_key,
+            "MESSAGE",
+            connection.connected_at,
+            connection.source_ip,
+            connection.user_agent,
+            connection.authorizer,
+            connection.api_key,
+        )
+        variables = VtlVariables(context, self.api.stage.variables, data, {}, {})
+        result = await call(route.integration, variables, self._session())
+        self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
+        if result.error_frame is not None:
+            self.log.error(request_id, cid, route_key, result.log_error or result.error_frame)
+            await self._send_error(connection, result.error_frame, request_id)
+        elif route.two_way and result.body:
+            with contextlib.suppress(ConnectionResetError):
+                await connection.socket.send_str(result.body)
+        context["status"] = result.status or 500
+        self.log.access(context)
+
+    async def _valid(
+        self, route: Route, document: Any, connection: Connection, request_id: str
+    ) -> bool:
+        if not route.request_models:
+            return True
+        key = (
+            evaluate(route.model_selection or "$default", document)
+            if document is not NOT_JSON
+            else None
+        )
+        model = route.request_models.get(key or "") or route.request_models.get("$default")
+        if model is None:
+            return True
+        if document is NOT_JSON:
+            problems = [errors.UNPARSEABLE_BODY]
+        else:
+            problems = [e.message for e in self.validators[model].iter_errors(document)]
+        if not problems:
+            return True
+        self.log.error(
+            request_id,
+            connection.connection_id,
+            route.key,
+            errors.MODEL_MISMATCH + "[" + ", ".join(problems) + "]",
+        )
+        await self._send_error(connection, errors.INVALID_REQUEST_BODY, request_id)
+        return False
+
+    async def _send_error(self, connection: Connection, text: str, request_id: str) -> None:
+        with contextlib.suppress(ConnectionResetError):
+            await connection.socket.send_str(
+                errors.error_frame(text, connection.connection_id, request_id)
+            )
+
+    # -- $disconnect and timeouts -----------------------------------------------------------
+
+    async def _disconnect(self, connection: Connection) -> None:
+        route = self.api.routes.get("$disconnect")
+        code = (
+            connection.closed_by_server[0]
+            if connection.closed_by_server
+            else (connection.socket.close_code or 1005)
+        )
+        reason = connection.closed_by_server[1] if connection.closed_by_server else ""
+        request_id = aws_id()
+        context = self.context(
+            connection.connection_id,
+            request_id,
+            "$disconnect",
+            "DISCONNECT",
+            connection.connected_at,
+            connection.source_ip,
+            connection.user_agent,
+            connection.authorizer,
+            connection.api_key,
+        )
+        context["disconnectStatusCode"] = code
+        context["disconnectReason"] = reason
+        if route is not None and route.integration is not None and self.session is not None:
+            variables = VtlVariables(context, self.api.stage.variables, "", {}, {})
+            result = await call(route.integration, variables, self.session)
+            self.log.endpoint_request(
+                request_id, connection.connection_id, "$disconnect", result.endpoint_request
+            )
+            if result.error_frame:
+                self.log.error(
+                    request_id,
+                    connection.connection_id,
+                    "$disconnect",
+                    result.log_error or result.error_frame,
+                )
+        context["status"] = 200
+        self.log.access(context)
+
+    async def sweep(self) -> None:
+        """Close idle connections (10 min) and those past the maximum duration (2 h)."""
+        interval = max(
+            0.05, min(5.0, self.config.idle_timeout_s / 10, self.config.max_duration_s / 10)
+        )
+        while True:
+            await asyncio.sleep(interval)
+            now = time.time()
+            for connection in list(self.registry.connections.values()):
+                idle = now - connection.last_active > self.config.idle_timeout_s
+                expired = now - connection.connected_at / 1000 > self.config.max_duration_s
+                if (idle or expired) and not connection.socket.closed:
+                    reason = "Going away" if idle else "Connection exceeded maximum duration"
+                    connection.closed_by_server = (errors.CLOSE_GOING_AWAY, reason)
+                    await connection.socket.close(
+                        code=errors.CLOSE_GOING_AWAY, message=reason.encode()
+                    )
+
+    def _session(self) -> aiohttp.ClientSession:
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=512, keepalive_timeout=60),
+                auto_decompress=False,
+            )
+        return self.session
+
+    def application(self) -> web.Application:
+        app = web.Application()
+        self.registry.add_routes(app, self.api.stage.name)
+        for path in {self.api.stage.name, *self.api.mapping_keys}:
+            app.router.add_get(f"/{path}", self.websocket)
+        app.router.add_route("*", "/{tail:.*}", self._forbidden)
+        return app
+
+    async def _forbidden(self, request: web.Request) -> web.Response:
+        return web.json_response({"message": "Forbidden"}, status=403)
+
+
+@dataclass
+class RunningGateway:
+    gateway: Gateway
+    runner: web.AppRunner
+    port: int
+    sweeper: asyncio.Task[None]
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/{self.gateway.api.stage.name}"
+
+    @property
+    def connections_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/{self.gateway.api.stage.name}"
+
+    async def close(self) -> None:
+        self.sweeper.cancel()
+        for connection in list(self.gateway.registry.connections.values()):
+            await connection.socket.close(code=errors.CLOSE_GOING_AWAY, message=b"Gateway stopping")
+        await self.runner.cleanup()
+        if self.gateway.session is not None:
+            await self.gateway.session.close()
+
+
+async def start_gateway(config: GatewayConfig) -> RunningGateway:
+    """Load the template, bind the port, and serve until ``close()``."""
+    gateway = Gateway(config)
+    runner = web.AppRunner(gateway.application(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = int(runner.addresses[0][1])
+    sweeper = asyncio.create_task(gateway.sweep())
+    return RunningGateway(gateway, runner, port, sweeper)

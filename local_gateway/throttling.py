@@ -1,0 +1,116 @@
+"""Token buckets and quotas: stage/route throttling and usage plans, with an injectable clock."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from local_gateway.template_loader import Throttle, UsagePlan
+
+Clock = Callable[[], float]
+
+PERIOD_SECONDS = {"DAY": 86_400, "WEEK": 7 * 86_400, "MONTH": 30 * 86_400}
+"""Quota windows. Approximation: AWS resets at calendar boundaries (UTC); we use rolling
+windows from the first request, which only matters for long-running local stacks."""
+
+
+@dataclass
+class TokenBucket:
+    """``burst`` tokens, refilled at ``rate`` per second. 0/0 refuses everything, like AWS."""
+
+    burst: int
+    rate: float
+    clock: Clock = time.monotonic
+    tokens: float = field(init=False)
+    updated: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = float(self.burst)
+        self.updated = self.clock()
+
+    def take(self) -> bool:
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+@dataclass
+class Quota:
+    limit: int
+    period_s: int
+    clock: Clock = time.time
+    used: int = 0
+    window_start: float | None = None
+
+    def take(self) -> bool:
+        now = self.clock()
+        if self.window_start is None or now - self.window_start >= self.period_s:
+            self.window_start, self.used = now, 0
+        if self.used >= self.limit:
+            return False
+        self.used += 1
+        return True
+
+
+class KeyVerdict:
+    OK = "ok"
+    FORBIDDEN = "forbidden"
+    THROTTLED = "throttled"
+    QUOTA = "quota"
+
+
+class UsagePlans:
+    """API keys of the stage's usage plans, each with its own bucket and quota."""
+
+    def __init__(self, plans: list[UsagePlan], clock: Clock = time.monotonic) -> None:
+        self._plan_of: dict[str, UsagePlan] = {}
+        for plan in plans:
+            for key in plan.key_values:
+                self._plan_of[key] = plan
+        self._buckets: dict[str, TokenBucket] = {}
+        self._quotas: dict[str, Quota] = {}
+        self._clock = clock
+
+    def check(self, key: str | None) -> str:
+        """Whether a ``$connect`` presenting ``key`` may proceed (keys are per-key limited)."""
+        if not key or key not in self._plan_of:
+            return KeyVerdict.FORBIDDEN
+        plan = self._plan_of[key]
+        if plan.throttle is not None:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = TokenBucket(plan.throttle.burst, plan.throttle.rate, self._clock)
+                self._buckets[key] = bucket
+            if not bucket.take():
+                return KeyVerdict.THROTTLED
+        if plan.quota_limit is not None:
+            quota = self._quotas.get(key)
+            if quota is None:
+                period = PERIOD_SECONDS.get(plan.quota_period or "MONTH", PERIOD_SECONDS["MONTH"])
+                quota = Quota(plan.quota_limit, period)
+                self._quotas[key] = quota
+            if not quota.take():
+                return KeyVerdict.QUOTA
+        return KeyVerdict.OK
+
+
+class StageThrottle:
+    """Default route throttling plus per-route overrides (``RouteSettings``)."""
+
+    def __init__(
+        self,
+        default: Throttle | None,
+        per_route: dict[str, Throttle],
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._default = TokenBucket(default.burst, default.rate, clock) if default else None
+        self._routes = {k: TokenBucket(t.burst, t.rate, clock) for k, t in per_route.items()}
+
+    def allow(self, route_key: str) -> bool:
+        bucket = self._routes.get(route_key, self._default)
+        return bucket is None or bucket.take()

@@ -1,0 +1,326 @@
+"""``wsgate local``: start DynamoDB, the service and the gateway together, and stop them together.
+
+The order matters and follows the data: moto (DynamoDB + SSM) first, because the table and the
+token secret must exist before anything reads them; then the template (``wsgate synth`` with the
+development API key as a parameter), the Sanic service, the local gateway that loads the template
+and calls the service, and last the web console that hands tokens to browsers. Every fact a
+script or test needs is written to ``.wsgate/local.json`` once everything answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from local_stack.aws_resources import (
+    LOCAL_CREDENTIALS,
+    AwsTarget,
+    ensure_connections_table,
+    put_parameters,
+)
+from local_stack.processes import (
+    StartupError,
+    Supervisor,
+    ensure_port_free,
+    free_port,
+    python_module,
+)
+from local_stack.stack_facts import TemplateFacts, read_template_facts
+from local_stack.tokens import TokenMinter
+from local_stack.web_console import create_web_console
+from shared.ops_actions import connections_endpoint_parameter, table_name_parameter
+
+REAL_AWS = "aws"
+"""``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
+
+STACK_NAME = "wsgate-local"
+LOCAL_AUTHORIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-local-authorizer"
+"""The template's authorizer parameter; the gateway runs the Chalice function in-process."""
+"""The ``AWS::StackName`` the local gateway resolves; the table name derives from it."""
+
+
+@dataclass(frozen=True)
+class LocalOptions:
+    """Everything ``wsgate local`` can be told; the defaults are the documented ports."""
+
+    gateway_port: int = 3001
+    service_port: int = 8080
+    moto_port: int = 8000
+    console_port: int = 3000
+    region: str = "us-east-1"
+    dynamodb_endpoint: str | None = None
+    """None: moto's server; a URL: that endpoint (DynamoDB Local...); ``aws``: real AWS."""
+    users: tuple[str, ...] = ("alice",)
+    api_key: str | None = None
+    token_secret: str | None = None
+    token_ttl_s: int = 12 * 60 * 60
+    api_key_source: str = "authorizer"
+    parameters: tuple[tuple[str, str], ...] = ()
+    """Template parameter overrides (``--param Key=Value``), e.g. usage-plan limits."""
+    state_dir: Path = Path(".wsgate")
+    service_workers: int = 1
+    log_level: str = "INFO"
+    gateway_log_level: str = "ERROR"
+
+
+@dataclass
+class LocalStackInfo:
+    """What is running where: the content of ``.wsgate/local.json``."""
+
+    websocket_url: str
+    connections_url: str
+    console_url: str
+    service_url: str
+    dynamodb_endpoint: str | None
+    ssm_endpoint: str
+    region: str
+    table_name: str
+    stage: str
+    api_key: str
+    token_secret_parameter: str
+    tokens: dict[str, str]
+    template: str
+    logs: str
+    pids: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {_camel(key): value for key, value in asdict(self).items()}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class LocalStack:
+    """The process tree of ``wsgate local``; use as a context manager so it always stops."""
+
+    def __init__(self, options: LocalOptions, echo: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.echo = echo
+        self.state_dir = options.state_dir.resolve()
+        self.supervisor = Supervisor(self.state_dir / "logs")
+        self.info: LocalStackInfo | None = None
+        self._minter: TokenMinter | None = None
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _ports(self) -> dict[str, int]:
+        """Resolve ``0`` to free ports, then check every wanted port before starting anything."""
+        options = self.options
+        wanted = {
+            "gateway": (options.gateway_port, "--gateway-port"),
+            "service": (options.service_port, "--service-port"),
+            "console": (options.console_port, "--console-port"),
+        }
+        if options.dynamodb_endpoint is None or options.dynamodb_endpoint != REAL_AWS:
+            wanted["moto"] = (options.moto_port, "--moto-port")
+        ports: dict[str, int] = {}
+        for name, (port, flag) in wanted.items():
+            if port == 0:
+                port = free_port()
+            else:
+                ensure_port_free(port, name, flag)
+            ports[name] = port
+        return ports
+
+    def start(self) -> LocalStackInfo:
+        """Bring the whole stack up, or raise with a message naming what failed."""
+        options = self.options
+        ports = self._ports()
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "local.json").unlink(missing_ok=True)
+
+        moto_url = f"http://127.0.0.1:{ports['moto']}"
+        moto = self.supervisor.start(
+            "moto", python_module("local_stack.moto_process", "--port", str(ports["moto"])), {}
+        )
+        self.supervisor.wait_ready(moto, f"{moto_url}/moto-api/")
+
+        api_key = options.api_key or secrets.token_urlsafe(30)
+        token_secret = options.token_secret or secrets.token_urlsafe(48)
+        template_path = self._synthesize()
+        parameters = {
+            "DevApiKeyValue": api_key,
+            "AuthorizerFunctionArn": LOCAL_AUTHORIZER_ARN,
+            **dict(options.parameters),
+        }
+        facts = read_template_facts(template_path, parameters, STACK_NAME)
+
+        dynamodb = self._dynamodb_target(moto_url)
+        ssm = AwsTarget(moto_url, options.region)
+        ensure_connections_table(dynamodb, facts.table_name)
+        self._minter = TokenMinter(secret=token_secret, api_key=api_key, ttl_s=options.token_ttl_s)
+        put_parameters(ssm, self._parameters(facts, token_secret, ports), secure={_SECRET_PARAM})
+
+        gateway_base = f"http://127.0.0.1:{ports['gateway']}"
+        connections_url = f"{gateway_base}/{facts.stage}"
+        service_url = f"http://127.0.0.1:{ports['service']}"
+        self._start_service(ports["service"], dynamodb, facts, connections_url)
+        self._start_gateway(ports["gateway"], service_url, template_path, parameters, moto_url)
+
+        self.info = LocalStackInfo(
+            websocket_url=f"ws://127.0.0.1:{ports['gateway']}/{facts.stage}",
+            connections_url=connections_url,
+            console_url=f"http://127.0.0.1:{ports['console']}/",
+            service_url=service_url,
+            dynamodb_endpoint=dynamodb.endpoint,
+            ssm_endpoint=moto_url,
+            region=options.region,
+            table_name=facts.table_name,
+            stage=facts.stage,
+            api_key=api_key,
+            token_secret_parameter=_SECRET_PARAM,
+            tokens={user: self._minter.mint(user) for user in options.users},
+            template=str(template_path),
+            logs=str(self.supervisor.log_dir),
+            pids={child.name: child.process.pid for child in self.supervisor.children},
+        )
+        return self.info
+
+    def _dynamodb_target(self, moto_url: str) -> AwsTarget:
+        endpoint = self.options.dynamodb_endpoint
+        if endpoint == REAL_AWS:
+            return AwsTarget(None, self.options.region)
+        return AwsTarget(endpoint or moto_url, self.options.region)
+
+    def _synthesize(self) -> Path:
+        """What ``wsgate synth`` writes for the default settings, with the key source chosen."""
+        from infra.options import SynthOptions
+        from infra.template import synthesize
+
+        template_path = self.state_dir / "template.json"
+        options = SynthOptions(api_key_source=self.options.api_key_source)  # type: ignore[arg-type]
+        template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
+        return template_path
+
+    def _parameters(
+        self, facts: TemplateFacts, token_secret: str, ports: dict[str, int]
+    ) -> dict[str, str]:
+        stage = facts.stage
+        return {
+            _SECRET_PARAM: token_secret,
+            table_name_parameter(stage): facts.table_name,
+            connections_endpoint_parameter(stage): (f"http://127.0.0.1:{ports['gateway']}/{stage}"),
+        }
+
+    def _aws_env(self, target: AwsTarget) -> dict[str, str]:
+        env = {"AWS_DEFAULT_REGION": self.options.region, "AWS_REGION": self.options.region}
+        if target.endpoint is not None:
+            env |= LOCAL_CREDENTIALS
+        return env
+
+    def _start_service(
+        self, port: int, dynamodb: AwsTarget, facts: TemplateFacts, connections_url: str
+    ) -> None:
+        env = self._aws_env(dynamodb) | {
+            "WSGATE_TABLE_NAME": facts.table_name,
+            "WSGATE_REGION": self.options.region,
+            "WSGATE_CONNECTIONS_ENDPOINT": connections_url,
+            "WSGATE_LOG_LEVEL": self.options.log_level,
+        }
+        if dynamodb.endpoint is not None:
+            env["WSGATE_DYNAMODB_ENDPOINT"] = dynamodb.endpoint
+        argv = python_module(
+            "ec2_service",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(self.options.service_workers),
+        )
+        child = self.supervisor.start("service", argv, env)
+        self.supervisor.wait_ready(child, f"http://127.0.0.1:{port}/health")
+
+    def _start_gateway(
+        self,
+        port: int,
+        service_url: str,
+        template: Path,
+        parameters: dict[str, str],
+        ssm_url: str,
+    ) -> None:
+        # The authorizer runs inside the gateway process and reads the token secret from SSM:
+        # boto3 honours AWS_ENDPOINT_URL_SSM, so it reaches moto exactly as it would reach AWS.
+        env = LOCAL_CREDENTIALS | {
+            "AWS_DEFAULT_REGION": self.options.region,
+            "AWS_ENDPOINT_URL_SSM": ssm_url,
+            "WSGATE_TOKEN_SECRET_PARAM": _SECRET_PARAM,
+        }
+        argv = python_module(
+            "cli",
+            "gateway",
+            "--template",
+            str(template),
+            "--backend",
+            service_url,
+            "--port",
+            str(port),
+            "--log-level",
+            self.options.gateway_log_level,
+        )
+        for key, value in parameters.items():
+            argv += ["--param", f"{key}={value}"]
+        child = self.supervisor.start("gateway", argv, env)
+        self.supervisor.wait_ready(child, f"http://127.0.0.1:{port}/")
+
+    def write_state(self) -> Path:
+        """Write ``local.json`` last, atomically: its presence means the stack is ready."""
+        assert self.info is not None
+        path = self.state_dir / "local.json"
+        partial = path.with_suffix(".json.tmp")
+        partial.write_text(json.dumps(self.info.to_json(), indent=2) + "\n")
+        partial.replace(path)
+        return path
+
+    async def serve(self, console_port: int | None = None) -> None:
+        """Serve the web console until SIGINT/SIGTERM or until a child process dies."""
+        assert self.info is not None and self._minter is not None
+        minter = self._minter
+        port = console_port or int(self.info.console_url.rsplit(":", 1)[1].strip("/"))
+        app = create_web_console(self.info.websocket_url, minter.mint)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        self.write_state()
+        try:
+            while not stop.is_set():
+                dead = self.supervisor.first_exited()
+                if dead is not None:
+                    raise StartupError(
+                        f"{dead.name} exited with code {dead.process.returncode}; "
+                        f"stopping the stack. Its last output:\n{dead.tail()}"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.5)
+        finally:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        started = time.monotonic()
+        self.supervisor.stop()
+        with contextlib.suppress(FileNotFoundError):
+            (self.state_dir / "local.json").unlink()
+        if self.info is not None:
+            self.echo(f"stopped in {time.monotonic() - started:.1f}s")
+
+
+_SECRET_PARAM = "/wsgate/token-secret"
