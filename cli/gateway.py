@@ -21,6 +21,15 @@ def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
     return result
 
 
+def _raise_fd_limit() -> None:
+    """One file descriptor per connection: lift the soft limit to the hard one (often 1024)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 @click.command()
 @click.option(
     "--template",
@@ -61,6 +70,7 @@ def gateway(
     from local_gateway.server import GatewayConfig, start_gateway
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s %(message)s")
+    _raise_fd_limit()
     config = GatewayConfig(
         template=template,
         backend=backend,

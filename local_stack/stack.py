@@ -70,6 +70,7 @@ class LocalOptions:
     service_workers: int = 1
     log_level: str = "INFO"
     gateway_log_level: str = "ERROR"
+    fanout_concurrency: int = 64
 
 
 @dataclass
@@ -231,6 +232,7 @@ class LocalStack:
             "WSGATE_REGION": self.options.region,
             "WSGATE_CONNECTIONS_ENDPOINT": connections_url,
             "WSGATE_LOG_LEVEL": self.options.log_level,
+            "WSGATE_FANOUT_CONCURRENCY": str(self.options.fanout_concurrency),
         }
         if dynamodb.endpoint is not None:
             env["WSGATE_DYNAMODB_ENDPOINT"] = dynamodb.endpoint

@@ -1,0 +1,275 @@
+"""The benchmark scenarios, each against the same load client, each with its own servers.
+
+1. baseline: a bare ``websockets`` echo server (and room broadcaster for fan-out);
+2. gateway overhead: the local gateway on the MOCK template, two-way routes;
+3. full path: gateway -> Sanic -> ``@connections`` -> client on ``$default`` (no store),
+   and the chat path (``sendmessage`` in a room of one: two store calls per message),
+   with the store's own ceiling measured in the same run;
+4. fan-out to rooms of N, with the service's bounded concurrency and with one-by-one pushes;
+5. idle connections: connect rate and the gateway's RSS per connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from bench.processes import API_KEY, BIG_LIMITS, run_client, start_baseline, start_mock_gateway
+from local_stack.aws_resources import LOCAL_CREDENTIALS
+from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
+
+STORE_CALLS_PER_CHAT_MESSAGE = 2
+"""``sendmessage``: GetItem (the sender's room) + Query (the room's members)."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    connections: int = 100
+    messages: int = 100
+    fan_out: tuple[int, ...] = (100, 1000)
+    fan_out_sends: int = 10
+    one_by_one_n: int = 1000
+    idle: tuple[int, ...] = (1000, 10_000)
+
+    @classmethod
+    def smoke(cls) -> Sizes:
+        return cls(
+            connections=3, messages=5, fan_out=(5,), fan_out_sends=2, one_by_one_n=5, idle=(20,)
+        )
+
+
+@dataclass
+class Results:
+    scenarios: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, name: str, result: dict[str, Any]) -> None:
+        self.scenarios[name] = result
+
+
+Progress = Callable[[str], None]
+
+
+def _echo_spec(
+    url: str,
+    sizes: Sizes,
+    payload: str,
+    headers: dict[str, str] | None = None,
+    setup: list[str] | None = None,
+) -> dict[str, Any]:
+    return {
+        "mode": "request_reply",
+        "url": url,
+        "headers": headers or {},
+        "connections": sizes.connections,
+        "messages": sizes.messages,
+        "payload": payload,
+        "setup": setup or [],
+    }
+
+
+async def baseline(sizes: Sizes, results: Results, progress: Progress) -> None:
+    server = await start_baseline()
+    try:
+        progress("baseline echo")
+        url = f"ws://127.0.0.1:{server.port}/echo"
+        results.add("baseline_echo", await run_client(_echo_spec(url, sizes, '{"action":"x"}')))
+        for n in sizes.fan_out:
+            progress(f"baseline broadcast N={n}")
+            room = f"ws://127.0.0.1:{server.port}/room"
+            spec = {
+                "mode": "fan_out",
+                "url": room,
+                "sender_url": room,
+                "receivers": n,
+                "sends": sizes.fan_out_sends,
+                "payload": "{marker}",
+            }
+            results.add(f"baseline_fanout_{n}", await run_client(spec))
+    finally:
+        await server.stop()
+
+
+async def gateway_overhead(sizes: Sizes, results: Results, progress: Progress) -> None:
+    from infra.options import SynthOptions
+    from infra.template import synthesize
+
+    with tempfile.TemporaryDirectory() as directory:
+        template = Path(directory) / "mock.json"
+        template.write_text(json.dumps(synthesize(SynthOptions(integration="mock"))))
+        server = await start_mock_gateway(template)
+        try:
+            progress("gateway overhead (MOCK two-way)")
+            url = f"ws://127.0.0.1:{server.port}/prod"
+            spec = _echo_spec(
+                url, sizes, '{"action":"joinroom","roomname":"r"}', {"x-api-key": API_KEY}
+            )
+            results.add("gateway_mock", await run_client(spec))
+            for n in sizes.idle:
+                progress(f"idle connections N={n}")
+                rss = {"before": server.rss_bytes()}
+
+                async def measure(rss: dict[str, int] = rss) -> None:
+                    await asyncio.sleep(1)
+                    rss["after"] = server.rss_bytes()
+
+                spec = {
+                    "mode": "idle",
+                    "url": url,
+                    "headers": {"x-api-key": API_KEY},
+                    "connections": n,
+                    "deadline_s": 900,
+                }
+                result = await run_client(spec, measure)
+                result["gateway_rss_bytes"] = rss["after"]
+                result["rss_per_connection_bytes"] = (rss["after"] - rss["before"]) / n
+                results.add(f"idle_{n}", result)
+        finally:
+            await server.stop()
+
+
+def _start_stack(directory: Path, concurrency: int) -> tuple[LocalStack, LocalStackInfo]:
+    options = LocalOptions(
+        gateway_port=0,
+        service_port=0,
+        moto_port=0,
+        console_port=0,
+        state_dir=directory,
+        users=("bench", "sender", "member"),
+        parameters=tuple(BIG_LIMITS.items()),
+        log_level="WARNING",
+        gateway_log_level="OFF",
+        fanout_concurrency=concurrency,
+    )
+    stack = LocalStack(options, echo=lambda _: None)
+    try:
+        return stack, stack.start()
+    except BaseException:
+        stack.stop()
+        raise
+
+
+def _table(info: LocalStackInfo) -> Any:
+    return boto3.resource(
+        "dynamodb",
+        region_name=info.region,
+        endpoint_url=info.dynamodb_endpoint,
+        aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    ).Table(info.table_name)
+
+
+async def store_ceiling(info: LocalStackInfo, seconds: float = 3.0) -> float:
+    """Store calls/s the local DynamoDB allows for the chat path's mix (GetItem + Query)."""
+    from shared.connection_store import ConnectionStore
+
+    for name, value in LOCAL_CREDENTIALS.items():  # moto accepts any credentials
+        os.environ.setdefault(name, value)
+    async with ConnectionStore(
+        info.table_name, region=info.region, endpoint_url=info.dynamodb_endpoint
+    ) as store:
+        await store.put_connection("ceiling=", user_id="u", connected_at=int(time.time() * 1000))
+        await store.join_room("ceiling=", "ceiling-room")
+        done = 0
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < deadline:
+                await store.get_connection("ceiling=")
+                await store.room_members("ceiling-room")
+                done += 2
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(16)))
+        rate = done / (time.perf_counter() - started)
+        await store.delete_connection("ceiling=")
+    return rate
+
+
+async def _fan_out_scenario(info: LocalStackInfo, n: int, sends: int) -> dict[str, Any]:
+    table = _table(info)
+
+    async def make_room() -> None:
+        def assign() -> None:
+            items = table.scan(ProjectionExpression="connectionId, userId")["Items"]
+            while True:
+                members = [i for i in items if i["userId"] in ("member", "sender")]
+                if len(members) >= n + 1:
+                    break
+                time.sleep(0.2)
+                items = table.scan(ProjectionExpression="connectionId, userId")["Items"]
+            for item in members:
+                table.update_item(
+                    Key={"connectionId": item["connectionId"]},
+                    UpdateExpression="SET room = :r",
+                    ExpressionAttributeValues={":r": f"fan-{n}"},
+                )
+
+        await asyncio.to_thread(assign)
+
+    spec = {
+        "mode": "fan_out",
+        "url": info.websocket_url,
+        "sender_url": info.websocket_url,
+        "receiver_headers": {"Authorization": f"Bearer {info.tokens['member']}"},
+        "sender_headers": {"Authorization": f"Bearer {info.tokens['sender']}"},
+        "receivers": n,
+        "sends": sends,
+        "payload": json.dumps({"action": "sendmessage", "message": "{marker}"}),
+        "deadline_s": 900,
+    }
+    result = await run_client(spec, make_room)
+    # Records of closed connections go through $disconnect; wait so the next room starts clean.
+    for _ in range(100):
+        left = await asyncio.to_thread(lambda: table.scan(Select="COUNT")["Count"])
+        if left == 0:
+            break
+        await asyncio.sleep(0.2)
+    return result
+
+
+async def full_path(sizes: Sizes, results: Results, progress: Progress) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        stack, info = await asyncio.to_thread(_start_stack, Path(directory), 64)
+        try:
+            auth = {"Authorization": f"Bearer {info.tokens['bench']}"}
+            progress("full path, no store ($default help frame)")
+            results.add(
+                "full_default",
+                await run_client(_echo_spec(info.websocket_url, sizes, "hello?", auth)),
+            )
+            progress("chat path (sendmessage, room of 1)")
+            setup = ['{"action":"joinroom","roomname":"solo-{i}"}']
+            payload = json.dumps({"action": "sendmessage", "message": "hi"})
+            chat = await run_client(_echo_spec(info.websocket_url, sizes, payload, auth, setup))
+            progress("store ceiling")
+            ceiling = await store_ceiling(info)
+            chat["store_calls_per_message"] = STORE_CALLS_PER_CHAT_MESSAGE
+            chat["store_ceiling_calls_per_s"] = ceiling
+            chat["store_bound_msgs_per_s"] = ceiling / STORE_CALLS_PER_CHAT_MESSAGE
+            results.add("chat_path", chat)
+            for n in sizes.fan_out:
+                progress(f"fan-out N={n} (concurrency 64)")
+                results.add(f"fanout_{n}", await _fan_out_scenario(info, n, sizes.fan_out_sends))
+        finally:
+            await asyncio.to_thread(stack.stop)
+        stack, info = await asyncio.to_thread(_start_stack, Path(directory) / "serial", 1)
+        try:
+            n = sizes.one_by_one_n
+            progress(f"fan-out N={n} one by one (concurrency 1)")
+            sends = max(2, sizes.fan_out_sends // 3)
+            results.add(f"fanout_{n}_one_by_one", await _fan_out_scenario(info, n, sends))
+        finally:
+            await asyncio.to_thread(stack.stop)
+
+
+SCENARIOS = [baseline, gateway_overhead, full_path]
