@@ -107,6 +107,7 @@ async def run_client(spec: dict[str, Any], between: Between | None = None) -> di
         "bench.load_client",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
+        limit=2**26,  # the result line carries every latency sample
     )
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write((json.dumps(spec) + "\n").encode())

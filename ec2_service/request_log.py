@@ -14,10 +14,11 @@ def configure_logging(level: str) -> None:
     """Plain JSON lines on stdout (journald/CloudWatch agent pick them up as they are)."""
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    root = logging.getLogger("wsgate")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
+    for name in ("wsgate.service", "wsgate.push"):  # the service's loggers, not the gateway's
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(level.upper())
+        logger.propagate = False
 
 
 def log_request(**fields: Any) -> None:

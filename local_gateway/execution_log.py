@@ -20,7 +20,10 @@ class ExecutionLog:
             LEVELS.get((override or stage.logging_level).upper(), logging.ERROR)
         )
         self.access_log = logging.getLogger("wsgate.gateway.access")
-        self.access_format = stage.access_log_format
+        # ``--log-level OFF`` silences both logs (benchmarks); otherwise the access log follows
+        # the stage's AccessLogSettings, independent of the execution log level, as in AWS.
+        off = (override or "").upper() == "OFF"
+        self.access_format = None if off else stage.access_log_format
         self.stage_variables = stage.variables
 
     def endpoint_request(self, request_id: str, connection_id: str, route: str, body: str) -> None:

@@ -45,7 +45,9 @@ def test_execute_api_endpoint_ignores_custom_domains() -> None:
     )
 
 
-async def test_fan_out_to_1000_reports_delivered_and_gone() -> None:
+async def test_fan_out_to_1000_reports_delivered_and_gone(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     endpoint = ConnectionsEndpoint(delay_s=0.002)
     url = await endpoint.start()
     ids = [f"c{i:04d}=" for i in range(1000)]
@@ -72,5 +74,26 @@ async def test_fan_out_to_1000_reports_delivered_and_gone() -> None:
             assert await api.delete(ids[0]) is True
             assert await api.delete(ids[0]) is False
             assert await api.post(ids[0], b"x") is False
+    finally:
+        await endpoint.stop()
+
+
+async def test_throttled_and_failed_pushes_are_retried_with_backoff(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The signed fast path hands anything but 2xx/410 to botocore's standard retry mode."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint = ConnectionsEndpoint()
+    url = await endpoint.start()
+    endpoint.open_ids.update({"a="})
+    endpoint.fail_first = {"a=": [429, 500], "b=": [500]}  # b= is gone once it answers
+    try:
+        async with ConnectionsApi(url, region=REGION) as api:
+            result = await api.fan_out(["a=", "b="], b"hello")
+        assert (result.delivered, result.gone, result.failed) == (1, ["b="], [])
+        assert endpoint.received["a="] == [b"hello"]
+        assert endpoint.attempts["a="] == 3  # fast path 429, botocore 500, botocore 200
+        assert endpoint.attempts["b="] == 2  # fast path 500, then botocore: 410
     finally:
         await endpoint.stop()

@@ -23,13 +23,24 @@ class ConnectionsEndpoint:
     received: dict[str, list[bytes]] = field(default_factory=lambda: defaultdict(list))
     deleted: list[str] = field(default_factory=list)
     delay_s: float = 0.0
+    fail_first: dict[str, list[int]] = field(default_factory=dict)
+    """Statuses to answer (in order) before accepting a post to that id: 429, 500..."""
+    attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     url: str = ""
     _runner: web.AppRunner | None = None
 
     async def _post(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["id"]
+        self.attempts[connection_id] += 1
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
+        failures = self.fail_first.get(connection_id)
+        if failures:
+            status = failures.pop(0)
+            kind = "LimitExceededException" if status == 429 else "InternalServerErrorException"
+            return web.json_response(
+                {"message": kind}, status=status, headers={"x-amzn-ErrorType": kind}
+            )
         if connection_id not in self.open_ids:
             return web.json_response(
                 {"message": "Gone"}, status=410, headers={"x-amzn-ErrorType": "GoneException"}

@@ -1,0 +1,99 @@
+"""``chalice package`` with nothing edited by hand, and both handlers run from the zip alone.
+
+The zip is unpacked into a fresh virtualenv holding only what the Lambda runtime provides
+(boto3), so a module the package forgot (``shared/``, a requirement) fails here, not in AWS.
+Slow (it downloads the Lambda requirements from PyPI) but it is the only proof that the
+deployment artifact works; it runs in ``make test``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+import zipfile
+from pathlib import Path
+
+from tests.support.moto import client, moto_server
+
+PROJECT = Path(__file__).resolve().parents[2] / "chalice_app"
+
+INVOKE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import app
+event = json.loads(sys.argv[3])
+handler = getattr(app, sys.argv[2])
+try:
+    print(json.dumps(handler(event, None)))
+except Exception as error:
+    print(json.dumps({"raised": str(error)}))
+"""
+
+
+def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    chalice = Path(sys.executable).with_name("chalice")
+    done = subprocess.run(
+        [str(chalice), "package", str(out)],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    package = tmp_path / "package"
+    with zipfile.ZipFile(out / "deployment.zip") as archive:
+        names = archive.namelist()
+        archive.extractall(package)
+    assert "shared/connection_store.py" in names and "chalicelib/authorizer.py" in names
+    assert not any(name.startswith(("tests/", "infra/", "local_gateway/")) for name in names)
+
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "boto3"], check=True, timeout=600)
+
+    with moto_server() as endpoint:
+        secret = "s" * 48
+        client("ssm", endpoint).put_parameter(
+            Name="/wsgate/token-secret", Value=secret, Type="SecureString"
+        )
+        env = {
+            "AWS_ENDPOINT_URL_SSM": endpoint,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "PATH": "/usr/bin:/bin",
+        }
+        token = subprocess.run(
+            [sys.executable, "-m", "cli", "token", "--user", "zip", "--secret", secret],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+        def invoke(handler: str, event: object) -> object:
+            run = subprocess.run(
+                [str(python), "-c", INVOKE, str(package), handler, json.dumps(event)],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+                check=False,
+            )
+            assert run.returncode == 0, run.stderr
+            return json.loads(run.stdout.strip().splitlines()[-1])
+
+        allowed = invoke(
+            "authorizer",
+            {
+                "methodArn": "arn:aws:execute-api:us-east-1:1:a/prod/$connect",
+                "headers": {"Authorization": f"Bearer {token}"},
+            },
+        )
+        assert allowed["principalId"] == "zip"  # type: ignore[index]
+        refused = invoke("ops", {"action": "nope"})
+        assert refused["error"] == "invalid ops request"  # type: ignore[index]
