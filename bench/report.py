@@ -75,6 +75,9 @@ def table(scenarios: dict[str, dict[str, Any]]) -> str:
             for k in ("p50_ms", "p90_ms", "p99_ms", "max_ms")
         )
         lines.append(f"{name:<28}{rate_text}{cells}{r.get('lost', 0):>6}")
+        if "cpu_ms_per_message" in r:
+            cpu = ", ".join(f"{k} {v:.2f}" for k, v in r["cpu_ms_per_message"].items())
+            lines.append(f"{'':<28}CPU ms per message: {cpu}")
         if "rss_per_connection_bytes" in r:
             lines.append(
                 f"{'':<28}gateway RSS {r['gateway_rss_bytes'] / 2**20:.0f} MiB, "
@@ -104,7 +107,8 @@ def plot(scenarios: dict[str, dict[str, Any]], path: Path) -> None:
     if names:
         left.boxplot([scenarios[n]["latencies_ms"] for n in names], showfliers=False)
         left.set_xticks(range(1, len(names) + 1), names, rotation=20, ha="right")
-    left.set_ylabel("request/reply latency (ms)")
+    left.set_yscale("log")
+    left.set_ylabel("request/reply latency (ms, log scale)")
     left.set_title("latency per scenario (whiskers: 1.5 IQR)")
     for prefix, label in (
         ("fanout_", "wsgate (concurrency 64)"),

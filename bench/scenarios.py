@@ -157,6 +157,31 @@ def _start_stack(directory: Path, concurrency: int) -> tuple[LocalStack, LocalSt
         raise
 
 
+def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds used so far by each stack process (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, IndexError):
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+async def _with_cpu(info: LocalStackInfo, run: Any, messages: int) -> dict[str, Any]:
+    """Run a scenario and attribute CPU milliseconds per message to each stack process:
+    where the time goes, measured rather than guessed."""
+    before = _cpu_seconds(info.pids)
+    result: dict[str, Any] = await run
+    after = _cpu_seconds(info.pids)
+    result["cpu_ms_per_message"] = {
+        name: (after[name] - before[name]) * 1000 / max(messages, 1) for name in after
+    }
+    return result
+
+
 def _table(info: LocalStackInfo) -> Any:
     return boto3.resource(
         "dynamodb",
@@ -243,14 +268,14 @@ async def full_path(sizes: Sizes, results: Results, progress: Progress) -> None:
         try:
             auth = {"Authorization": f"Bearer {info.tokens['bench']}"}
             progress("full path, no store ($default help frame)")
-            results.add(
-                "full_default",
-                await run_client(_echo_spec(info.websocket_url, sizes, "hello?", auth)),
-            )
+            total = sizes.connections * sizes.messages
+            spec = _echo_spec(info.websocket_url, sizes, "hello?", auth)
+            results.add("full_default", await _with_cpu(info, run_client(spec), total))
             progress("chat path (sendmessage, room of 1)")
             setup = ['{"action":"joinroom","roomname":"solo-{i}"}']
             payload = json.dumps({"action": "sendmessage", "message": "hi"})
-            chat = await run_client(_echo_spec(info.websocket_url, sizes, payload, auth, setup))
+            spec = _echo_spec(info.websocket_url, sizes, payload, auth, setup)
+            chat = await _with_cpu(info, run_client(spec), total)
             progress("store ceiling")
             ceiling = await store_ceiling(info)
             chat["store_calls_per_message"] = STORE_CALLS_PER_CHAT_MESSAGE

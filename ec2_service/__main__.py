@@ -27,7 +27,10 @@ def serve(host: str = "0.0.0.0", port: int = 8080, workers: int | None = None) -
         access_log=False,
         motd=False,
     )
-    Sanic.serve(primary=app, app_loader=loader)
+    if workers == 1:
+        Sanic.serve_single(primary=app)  # no worker manager: one process, signals handled here
+    else:
+        Sanic.serve(primary=app, app_loader=loader)
 
 
 def main(argv: list[str] | None = None) -> None:
