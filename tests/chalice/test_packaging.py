@@ -9,6 +9,7 @@ deployment artifact works; it runs in ``make test``.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import venv
@@ -35,8 +36,10 @@ except Exception as error:
 def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
     out = tmp_path / "out"
     chalice = Path(sys.executable).with_name("chalice")
+    region = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}  # chalice wants one configured
     done = subprocess.run(
         [str(chalice), "package", str(out)],
+        env=region,
         cwd=PROJECT,
         capture_output=True,
         text=True,
