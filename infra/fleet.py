@@ -32,6 +32,7 @@ from troposphere import (
 )
 from troposphere.policies import AutoScalingRollingUpdate, UpdatePolicy
 
+from infra.iam import assumed_by
 from infra.network import Network
 from infra.options import SERVICE_PORT
 
@@ -118,16 +119,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
     role = template.add_resource(
         iam.Role(
             "ServiceRole",
-            AssumeRolePolicyDocument=iam_policy.PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    iam_policy.Statement(
-                        Effect=iam_policy.Allow,
-                        Action=[iam_policy.Action("sts", "AssumeRole")],
-                        Principal=iam_policy.Principal("Service", ["ec2.amazonaws.com"]),
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assumed_by("ec2.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub("arn:${AWS::Partition}:iam::aws:policy/AmazonSSMManagedInstanceCore")
             ],

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from awacs import aws as iam_policy
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigateway, apigatewayv2, iam, logs
+
+from infra.iam import assumed_by
 
 
 def add_stage(
@@ -59,16 +60,7 @@ def add_stage(
     cloudwatch_role = template.add_resource(
         iam.Role(
             "ApiGatewayCloudWatchRole",
-            AssumeRolePolicyDocument=iam_policy.PolicyDocument(
-                Version="2012-10-17",
-                Statement=[
-                    iam_policy.Statement(
-                        Effect=iam_policy.Allow,
-                        Action=[iam_policy.Action("sts", "AssumeRole")],
-                        Principal=iam_policy.Principal("Service", ["apigateway.amazonaws.com"]),
-                    )
-                ],
-            ),
+            AssumeRolePolicyDocument=assumed_by("apigateway.amazonaws.com"),
             ManagedPolicyArns=[
                 Sub(
                     "arn:${AWS::Partition}:iam::aws:policy/service-role/"

@@ -8,15 +8,14 @@ layout lives in ``shared.connections_table`` and the access patterns live here, 
 from __future__ import annotations
 
 import time
-from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 from botocore.exceptions import ClientError
 
+from shared.aio_client import AioServiceClient
 from shared.connections_table import (
     MAX_CONNECTION_SECONDS,
     PARTITION_KEY,
@@ -67,8 +66,10 @@ class ConnectionRecord:
         )
 
 
-class ConnectionStore:
+class ConnectionStore(AioServiceClient):
     """Async access to the connections table; open it once and share it (``async with``)."""
+
+    service = "dynamodb"
 
     def __init__(
         self,
@@ -79,42 +80,13 @@ class ConnectionStore:
         session: AioSession | None = None,
         max_pool_connections: int = 64,
     ) -> None:
-        self.table_name = table_name
-        self._region = region
-        self._endpoint_url = endpoint_url
-        self._session = session or get_session()
-        self._config = AioConfig(retries=RETRIES, max_pool_connections=max_pool_connections)
-        self._exit_stack: AsyncExitStack | None = None
-        self._client: Any = None
-
-    async def __aenter__(self) -> ConnectionStore:
-        self._exit_stack = AsyncExitStack()
-        self._client = await self._exit_stack.enter_async_context(
-            self._session.create_client(
-                "dynamodb",
-                region_name=self._region,
-                endpoint_url=self._endpoint_url,
-                config=self._config,
-            )
+        super().__init__(
+            region=region,
+            endpoint_url=endpoint_url,
+            session=session,
+            config=AioConfig(retries=RETRIES, max_pool_connections=max_pool_connections),
         )
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._exit_stack is not None:
-            await self._exit_stack.aclose()
-        self._exit_stack = None
-        self._client = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            raise RuntimeError("ConnectionStore is not open: use it as 'async with store:'")
-        return self._client
+        self.table_name = table_name
 
     async def put_connection(
         self,

@@ -13,18 +13,18 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 import aiohttp
 from aiobotocore.config import AioConfig
-from aiobotocore.session import AioSession, get_session
+from aiobotocore.session import AioSession
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import percent_encode
 from yarl import URL
 
+from shared.aio_client import AioServiceClient
 from shared.connection_store import RETRIES
 
 log = logging.getLogger("wsgate.push")
@@ -102,8 +102,10 @@ class _SignedPoster:
             return None
 
 
-class ConnectionsApi:
+class ConnectionsApi(AioServiceClient):
     """An open ``apigatewaymanagementapi`` client for one endpoint (``async with``)."""
+
+    service = "apigatewaymanagementapi"
 
     def __init__(
         self,
@@ -115,45 +117,19 @@ class ConnectionsApi:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        super().__init__(
+            region=region,
+            endpoint_url=endpoint_url,
+            session=session,
+            config=AioConfig(retries=RETRIES, max_pool_connections=max(concurrency, 10)),
+        )
         self.endpoint_url = endpoint_url
         self.concurrency = concurrency
-        self._region = region
-        self._session = session or get_session()
-        self._config = AioConfig(retries=RETRIES, max_pool_connections=max(concurrency, 10))
-        self._exit_stack: AsyncExitStack | None = None
-        self._client: Any = None
         self._poster = _SignedPoster(endpoint_url, region, self._session, max(concurrency, 10))
 
-    async def __aenter__(self) -> ConnectionsApi:
-        self._exit_stack = AsyncExitStack()
-        self._client = await self._exit_stack.enter_async_context(
-            self._session.create_client(
-                "apigatewaymanagementapi",
-                region_name=self._region,
-                endpoint_url=self.endpoint_url,
-                config=self._config,
-            )
-        )
+    async def _opened(self, exit_stack: AsyncExitStack) -> None:
         await self._poster.open()
-        self._exit_stack.push_async_callback(self._poster.close)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if self._exit_stack is not None:
-            await self._exit_stack.aclose()
-        self._exit_stack = None
-        self._client = None
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            raise RuntimeError("ConnectionsApi is not open: use it as 'async with api:'")
-        return self._client
+        exit_stack.push_async_callback(self._poster.close)
 
     async def post(self, connection_id: str, data: bytes) -> bool:
         """Send ``data`` to one connection; False when it is gone (410)."""
