@@ -62,7 +62,7 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
     with moto_server() as endpoint:
         secret = "s" * 48
         client("ssm", endpoint).put_parameter(
-            Name="/wsgate/token-secret", Value=secret, Type="SecureString"
+            Name="/wsgate/token-secret", Value=secret, Type="SecureString", Overwrite=True
         )
         env = {
             "AWS_ENDPOINT_URL_SSM": endpoint,

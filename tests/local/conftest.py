@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 STARTUP_TIMEOUT_S = 90.0
@@ -40,6 +41,26 @@ class RunningStack:
 
     def output(self) -> str:
         return self.output_path.read_text(errors="replace")
+
+    def aws_client(self, service: str, endpoint_fact: str) -> Any:
+        """A boto3 client for the stack's moto (``ssmEndpoint``...) or gateway endpoint."""
+        return boto3.client(
+            service,
+            region_name=self.facts["region"],
+            endpoint_url=self.facts[endpoint_fact],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def table(self) -> Any:
+        """The connections table, through boto3's resource API."""
+        return boto3.resource(
+            "dynamodb",
+            region_name=self.facts["region"],
+            endpoint_url=self.facts["dynamodbEndpoint"],
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        ).Table(self.facts["tableName"])
 
 
 def _pid_alive(pid: int) -> bool:

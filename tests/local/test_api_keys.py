@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import boto3
 import jwt
 import websockets
 from websockets.asyncio.client import connect
@@ -20,13 +19,7 @@ from tests.local.conftest import RunningStack
 def _token_without_api_key(stack: RunningStack, user: str) -> str:
     """A valid token for ``user`` that carries no ``apiKey`` claim, signed with the stack's
     secret, which we read from SSM as the authorizer does."""
-    ssm = boto3.client(
-        "ssm",
-        region_name=stack.facts["region"],
-        endpoint_url=stack.facts["ssmEndpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    ssm = stack.aws_client("ssm", "ssmEndpoint")
     secret = ssm.get_parameter(Name=stack.facts["tokenSecretParameter"], WithDecryption=True)
     claims = {"sub": user, "exp": int(time.time()) + 300}
     return jwt.encode(claims, secret["Parameter"]["Value"], algorithm="HS256")

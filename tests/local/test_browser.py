@@ -85,25 +85,11 @@ def test_page_reconnects_after_the_server_drops_it(
     chat_stack: RunningStack, browser: Browser
 ) -> None:
     """The backend closing the socket (an @connections DELETE) is followed by a reconnect."""
-    import boto3
-
     page = browser.new_page()
     _log_in(page, chat_stack.facts["consoleUrl"], "carol", "reconnects")
-    table = boto3.resource(
-        "dynamodb",
-        region_name=chat_stack.facts["region"],
-        endpoint_url=chat_stack.facts["dynamodbEndpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    ).Table(chat_stack.facts["tableName"])
+    table = chat_stack.table()
     (record,) = [item for item in table.scan()["Items"] if item.get("room") == "reconnects"]
-    api = boto3.client(
-        "apigatewaymanagementapi",
-        region_name=chat_stack.facts["region"],
-        endpoint_url=chat_stack.facts["connectionsUrl"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    api = chat_stack.aws_client("apigatewaymanagementapi", "connectionsUrl")
     api.delete_connection(ConnectionId=record["connectionId"])
     expect(page.locator("#log")).to_contain_text("disconnected")
     expect(page.locator("#status")).to_have_text("online as carol")

@@ -11,7 +11,6 @@ import asyncio
 import json
 from typing import Any
 
-import boto3
 import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
@@ -52,17 +51,6 @@ async def _join(client: ClientConnection, room: str) -> None:
     await _frames_until(client, lambda f: f.get("type") == "joined" and f.get("room") == room)
 
 
-def _table(stack: RunningStack) -> Any:
-    dynamodb = boto3.resource(
-        "dynamodb",
-        region_name=stack.facts["region"],
-        endpoint_url=stack.facts["dynamodbEndpoint"],
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    return dynamodb.Table(stack.facts["tableName"])
-
-
 async def test_three_users_two_rooms(chat_stack: RunningStack) -> None:
     url = chat_stack.facts["websocketUrl"]
     async with (
@@ -96,7 +84,7 @@ async def test_three_users_two_rooms(chat_stack: RunningStack) -> None:
 
 
 async def test_disconnect_removes_the_record(chat_stack: RunningStack) -> None:
-    table = _table(chat_stack)
+    table = chat_stack.table()
     before = {item["connectionId"] for item in table.scan()["Items"]}
     url = chat_stack.facts["websocketUrl"]
     async with connect(url, additional_headers=_headers(chat_stack, "bob")) as bob:

@@ -19,7 +19,11 @@ CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """Start moto's server on a free loopback port and yield its endpoint URL."""
+    """Start moto's server on a free loopback port and yield its endpoint URL.
+
+    moto keeps its state per *process*, not per server: every ThreadedMotoServer in one pytest
+    run sees the same tables and parameters. Tests therefore use unique names or overwrite.
+    """
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         os.environ.setdefault(name, "testing")
