@@ -33,7 +33,7 @@ test: install node
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared ec2_service chalice_app infra local_gateway local_stack cli
+	$(BIN)/mypy shared ec2_service chalice_app infra local_gateway local_stack cli bench
 
 bench: install
 	$(BIN)/wsgate bench

@@ -57,6 +57,18 @@ def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
             base_fan = scenarios.get(f"baseline_{name}", {}).get("p50_ms")
             if base_fan and result.get("p50_ms"):
                 out[f"{name}_p50_vs_baseline_broadcast"] = result["p50_ms"] / base_fan
+    for name, result in scenarios.items():
+        if not (name.startswith("push_wsgate_rtt")):
+            continue
+        rtt = name.removeprefix("push_wsgate_")
+        for other in ("wsgate_one_by_one", "aiobotocore", "boto3_threads"):
+            rival = scenarios.get(f"push_{other}_{rtt}", {}).get("pushes_per_s")
+            if rival:
+                out[f"push_wsgate_{rtt}_vs_{other}"] = result["pushes_per_s"] / rival
+        threads = scenarios.get(f"push_boto3_threads_{rtt}", {}).get("pushes_per_s")
+        aio = scenarios.get(f"push_aiobotocore_{rtt}", {}).get("pushes_per_s")
+        if threads and aio:
+            out[f"push_aiobotocore_{rtt}_vs_boto3_threads"] = aio / threads
     return out
 
 
@@ -68,7 +80,7 @@ def table(scenarios: dict[str, dict[str, Any]]) -> str:
     )
     lines = [header, "-" * len(header)]
     for name, r in scenarios.items():
-        rate = r.get("msgs_per_s") or r.get("connects_per_s")
+        rate = r.get("msgs_per_s") or r.get("connects_per_s") or r.get("pushes_per_s")
         rate_text = f"{rate:>10.0f}" if rate else f"{'':>10}"
         cells = "".join(
             f"{r[k]:>9.1f}" if isinstance(r.get(k), (int, float)) else f"{'':>9}"

@@ -6,7 +6,9 @@
    and the chat path (``sendmessage`` in a room of one: two store calls per message),
    with the store's own ceiling measured in the same run;
 4. fan-out to rooms of N, with the service's bounded concurrency and with one-by-one pushes;
-5. idle connections: connect rate and the gateway's RSS per connection.
+5. idle connections: connect rate and the gateway's RSS per connection;
+6. push clients: the service's push client against aiobotocore, boto3 in threads and
+   one-by-one, at 0 ms and 10 ms round trips (``bench.push_clients``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 import boto3
 
 from bench.processes import API_KEY, BIG_LIMITS, run_client, start_baseline, start_mock_gateway
+from bench.push_clients import compare as compare_push_clients
 from local_stack.aws_resources import LOCAL_CREDENTIALS
 from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
 
@@ -40,6 +43,8 @@ class Sizes:
     one_by_one_n: int = 1000
     idle: tuple[int, ...] = (1000, 10_000)
     rounds: int = 3
+    pushes: int = 1000
+    push_rtts_ms: tuple[float, ...] = (0, 10)
 
     @classmethod
     def smoke(cls) -> Sizes:
@@ -51,6 +56,7 @@ class Sizes:
             one_by_one_n=5,
             idle=(20,),
             rounds=1,
+            pushes=20,
         )
 
 
@@ -317,4 +323,10 @@ async def full_path(sizes: Sizes, results: Results, progress: Progress) -> None:
             await asyncio.to_thread(stack.stop)
 
 
-SCENARIOS = [echo_and_gateway, full_path]
+async def push_clients(sizes: Sizes, results: Results, progress: Progress) -> None:
+    progress(f"push clients ({sizes.pushes} pushes)")
+    for name, result in (await compare_push_clients(sizes.pushes, sizes.push_rtts_ms)).items():
+        results.add(name, result)
+
+
+SCENARIOS = [echo_and_gateway, full_path, push_clients]

@@ -28,6 +28,11 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
         "chat_path",
         "fanout_5",
         "fanout_5_one_by_one",
+        *(
+            f"push_{client}_rtt{rtt}ms"
+            for client in ("wsgate", "wsgate_one_by_one", "aiobotocore", "boto3_threads")
+            for rtt in (0, 10)
+        ),
     }
     assert set(results["scenarios"]) == expected
     for name, result in results["scenarios"].items():
@@ -35,5 +40,6 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     assert results["scenarios"]["gateway_mock"]["count"] == 3 * 5
     assert results["machine"]["cores"] >= 1
     assert "gateway_mock_vs_baseline_echo" in results["ratios"]
+    assert "push_wsgate_rtt10ms_vs_boto3_threads" in results["ratios"]
     assert (tmp_path / "latency.png").stat().st_size > 1000
     assert "baseline_echo" in done.stdout

@@ -1,0 +1,43 @@
+"""A ``@connections`` sink with a set round trip, for comparing push clients.
+
+It answers every ``POST /{stage}/@connections/{id}`` with 200 after ``--delay-ms``, so a push
+client can be measured against loopback (CPU-bound) and against the tens of milliseconds
+a real ``@connections`` call takes from EC2 (latency-bound), in its own process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from aiohttp import web
+
+
+def build_app(delay_s: float) -> web.Application:
+    async def post(request: web.Request) -> web.Response:
+        await request.read()
+        if delay_s:
+            await asyncio.sleep(delay_s)
+        return web.Response(status=200)
+
+    app = web.Application()
+    app.router.add_post("/{stage}/@connections/{id}", post)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--delay-ms", type=float, default=0.0)
+    args = parser.parse_args()
+    web.run_app(
+        build_app(args.delay_ms / 1000),
+        host="127.0.0.1",
+        port=args.port,
+        access_log=None,
+        print=lambda _: print("ready", flush=True),
+    )
+
+
+if __name__ == "__main__":
+    main()
