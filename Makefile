@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install node bench clean
+.PHONY: run test lint install node tools bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "wsgate needs Python 3.11 or newer on PATH"; exit 1; }
@@ -24,10 +24,19 @@ node:
 		test -x node_modules/.bin/wscat || npm install --no-audit --no-fund --silent; \
 	else echo "npm not found: the wscat tests will be skipped (install Node.js to run them)"; fi
 
+# checkov (infra's security checks) pins an older botocore than aiobotocore needs, so it lives
+# in its own virtualenv; without it the checkov test is skipped with the reason.
+CHECKOV := .tools/checkov/bin/checkov
+$(CHECKOV):
+	@$(PYTHON) -m venv .tools/checkov && .tools/checkov/bin/python -m pip install -q 'checkov==3.3.30' \
+		|| { rm -rf .tools/checkov; echo "could not install checkov: the checkov test will be skipped"; }
+
+tools: $(CHECKOV)
+
 run: install
 	$(BIN)/wsgate local
 
-test: install node
+test: install node tools
 	$(BIN)/python -m pytest -rs
 
 lint: install
@@ -39,4 +48,4 @@ bench: install
 	$(BIN)/wsgate bench
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -32,14 +32,12 @@ from troposphere import (
 )
 from troposphere.policies import AutoScalingRollingUpdate, UpdatePolicy
 
+from infra.accepted_findings import suppressions
 from infra.iam import assumed_by
 from infra.network import Network
 from infra.options import SERVICE_PORT
 
 UNIT_FILE = Path(__file__).resolve().parents[1] / "ec2_service" / "deploy" / "wsgate.service"
-SUBNET_PARAMETERS_MAY_BE_EMPTY = {"cfn-lint": {"config": {"ignore_checks": ["W1030"]}}}
-"""W1030: the subnet parameters default to "" (meaning "create a new VPC"), which cfn-lint
-checks against the subnet-id pattern; Fn::If only reads them when a VPC id is given."""
 UBUNTU_AMI = "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id"
 
 
@@ -225,7 +223,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
             Type="network",
             Scheme="internal",
             Subnets=network.private_subnets,
-            Metadata=SUBNET_PARAMETERS_MAY_BE_EMPTY,
+            Metadata=suppressions(cfn_lint=("W1030",), checkov=("CKV_AWS_91",)),
         )
     )
     template.add_resource(
@@ -252,7 +250,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
             HealthCheckType="ELB",
             HealthCheckGracePeriod=300,
             Tags=autoscaling.Tags(Name="wsgate-service"),
-            Metadata=SUBNET_PARAMETERS_MAY_BE_EMPTY,
+            Metadata=suppressions(cfn_lint=("W1030",)),
             UpdatePolicy=UpdatePolicy(
                 AutoScalingRollingUpdate=AutoScalingRollingUpdate(
                     MinInstancesInService=1, MaxBatchSize=1, PauseTime="PT5M"

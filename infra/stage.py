@@ -11,6 +11,7 @@ from typing import Any
 
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigateway, apigatewayv2, iam, logs
 
+from infra.accepted_findings import suppressions
 from infra.iam import assumed_by
 
 
@@ -77,6 +78,7 @@ def add_stage(
             "AccessLogGroup",
             LogGroupName=Sub("/wsgate/${AWS::StackName}/access"),
             RetentionInDays=Ref(retention),
+            Metadata=suppressions(checkov=("CKV_AWS_158",)),
         )
     )
     deployment = template.add_resource(

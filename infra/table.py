@@ -7,6 +7,7 @@ from typing import Any
 
 from troposphere import Ref, Sub, Template, dynamodb, ssm
 
+from infra.accepted_findings import suppressions
 from shared.connections_table import (
     TTL_ATTRIBUTE,
     attribute_definitions,
@@ -48,6 +49,7 @@ def add_table(template: Template) -> dynamodb.Table:
                 PointInTimeRecoveryEnabled=True
             ),
             DeletionPolicy="Retain",
+            Metadata=suppressions(checkov=("CKV_AWS_119",)),
             UpdateReplacePolicy="Retain",
         )
     )

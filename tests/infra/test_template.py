@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Literal
 import pytest
 from pydantic import Field
 
+from infra.accepted_findings import CHECKOV
 from infra.options import SynthOptions
 from infra.template import synthesize
 from shared.client_messages import ClientMessage
@@ -50,6 +52,41 @@ def test_cfn_lint_reports_nothing(templates: dict[str, Any], tmp_path: Path) -> 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _checkov() -> str:
+    local = PROJECT / ".tools" / "checkov" / "bin" / "checkov"
+    found = str(local) if local.exists() else shutil.which("checkov")
+    if found is None:
+        pytest.skip("checkov is not installed: `make test` installs it into .tools/checkov")
+    return found
+
+
+def test_checkov_fails_nothing_and_every_skip_has_our_reason(
+    templates: dict[str, Any], tmp_path: Path
+) -> None:
+    for name, template in templates.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(template))
+    arguments = ["--framework", "cloudformation", "--skip-download", "-o", "json"]
+    done = subprocess.run(
+        [_checkov(), "-d", str(tmp_path), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    report = json.loads(done.stdout)
+    results = report["results"]
+    failed = [(c["check_id"], c["resource"]) for c in results.get("failed_checks", [])]
+    assert failed == [], failed
+    assert report["summary"]["parsing_errors"] == 0
+    skipped = {
+        (c["check_id"], c["check_result"]["suppress_comment"])
+        for c in results.get("skipped_checks", [])
+    }
+    assert skipped and skipped <= set(CHECKOV.items())
 
 
 @pytest.mark.parametrize("variant", ["vpc-link", "http", "mock"])
