@@ -46,6 +46,7 @@ class GatewayConfig:
     """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
     authorizers: dict[str, AuthorizerFunction] = field(default_factory=dict)
     frame_limit: int = 32 * 1024
+    """Checked per message: aiohttp reassembles fragments (see docs/local-gateway.md)."""
     message_limit: int = 128 * 1024
     idle_timeout_s: float = 600.0
     max_duration_s: float = 7200.0

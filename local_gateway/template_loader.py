@@ -81,6 +81,7 @@ class UsagePlan:
     throttle: Throttle | None
     quota_limit: int | None
     quota_period: str | None
+    quota_offset: int
     key_values: frozenset[str]
 
 
@@ -286,6 +287,8 @@ class _Loader:
                         members.add(api_keys[key_id])
             throttle = props.get("Throttle")
             quota = props.get("Quota", {})
+            if quota.get("Period", "MONTH") not in ("DAY", "WEEK", "MONTH"):
+                raise UnsupportedTemplateError(lid, "Quota.Period", "must be DAY, WEEK or MONTH")
             plans.append(
                 UsagePlan(
                     name=str(props.get("UsagePlanName", lid)),
@@ -294,6 +297,7 @@ class _Loader:
                     else None,
                     quota_limit=int(quota["Limit"]) if "Limit" in quota else None,
                     quota_period=quota.get("Period"),
+                    quota_offset=int(quota.get("Offset", 0)),
                     key_values=frozenset(members),
                 )
             )

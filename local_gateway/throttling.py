@@ -5,14 +5,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from local_gateway.template_loader import Throttle, UsagePlan
 
 Clock = Callable[[], float]
 
-PERIOD_SECONDS = {"DAY": 86_400, "WEEK": 7 * 86_400, "MONTH": 30 * 86_400}
-"""Quota windows. Approximation: AWS resets at calendar boundaries (UTC); we use rolling
-windows from the first request, which only matters for long-running local stacks."""
+QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
+
+
+def quota_window(period: str, now: float) -> str:
+    """The calendar window (UTC) that ``now`` falls in: quotas reset at its boundary.
+
+    AWS documents DAY, WEEK and MONTH periods but not the week's first day; UNCONFIRMED
+    choice: weeks start on Sunday, as the older ``offset`` documentation ("an offset of 0
+    starts on Sunday") implies.
+    """
+    moment = datetime.fromtimestamp(now, UTC)
+    if period == "DAY":
+        return moment.strftime("%Y-%m-%d")
+    if period == "WEEK":
+        sunday = moment - timedelta(days=(moment.weekday() + 1) % 7)
+        return "W" + sunday.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m")
 
 
 @dataclass
@@ -41,16 +56,27 @@ class TokenBucket:
 
 @dataclass
 class Quota:
+    """Requests per calendar period (UTC), ``offset`` of them already spent in the first one.
+
+    ``offset`` is the current API reference's meaning: "the number of requests subtracted from
+    the given limit in the initial time period".
+    """
+
     limit: int
-    period_s: int
+    period: str = "MONTH"
+    offset: int = 0
     clock: Clock = time.time
     used: int = 0
-    window_start: float | None = None
+    window: str | None = None
+    first_window: str | None = None
 
     def take(self) -> bool:
-        now = self.clock()
-        if self.window_start is None or now - self.window_start >= self.period_s:
-            self.window_start, self.used = now, 0
+        window = quota_window(self.period, self.clock())
+        if self.first_window is None:
+            self.first_window = window
+        if window != self.window:
+            self.window = window
+            self.used = self.offset if window == self.first_window else 0
         if self.used >= self.limit:
             return False
         self.used += 1
@@ -67,7 +93,12 @@ class KeyVerdict:
 class UsagePlans:
     """API keys of the stage's usage plans, each with its own bucket and quota."""
 
-    def __init__(self, plans: list[UsagePlan], clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        plans: list[UsagePlan],
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+    ) -> None:
         self._plan_of: dict[str, UsagePlan] = {}
         for plan in plans:
             for key in plan.key_values:
@@ -75,6 +106,7 @@ class UsagePlans:
         self._buckets: dict[str, TokenBucket] = {}
         self._quotas: dict[str, Quota] = {}
         self._clock = clock
+        self._wall_clock = wall_clock
 
     def check(self, key: str | None) -> str:
         """Whether a ``$connect`` presenting ``key`` may proceed (keys are per-key limited)."""
@@ -91,8 +123,12 @@ class UsagePlans:
         if plan.quota_limit is not None:
             quota = self._quotas.get(key)
             if quota is None:
-                period = PERIOD_SECONDS.get(plan.quota_period or "MONTH", PERIOD_SECONDS["MONTH"])
-                quota = Quota(plan.quota_limit, period)
+                quota = Quota(
+                    plan.quota_limit,
+                    plan.quota_period or "MONTH",
+                    plan.quota_offset,
+                    self._wall_clock,
+                )
                 self._quotas[key] = quota
             if not quota.take():
                 return KeyVerdict.QUOTA
