@@ -1,4 +1,8 @@
-"""Connection and request ids that look like API Gateway's (16 base64 characters, ``=``-ended)."""
+"""Connection and request ids that look like API Gateway's (16 base64 characters, ``=``-ended).
+
+The alphabet is URL-safe base64 (``-`` and ``_``, never ``+`` or ``/``), as real ids show
+(``ZDb-VclrIAMCJ3w=`` in aws/aws-sdk-java#1987): an id goes into ``@connections/{id}`` paths.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ import secrets
 
 
 def aws_id() -> str:
-    """11 random bytes in base64 (15 characters + ``=``), e.g. ``L0SM9cOFvHcCIhw=``."""
-    return base64.b64encode(secrets.token_bytes(11)).decode()
+    """11 random bytes in URL-safe base64 (15 characters + ``=``), e.g. ``ZDb-VclrIAMCJ3w=``."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(11)).decode()
 
 
 def api_id(seed: str) -> str:

@@ -8,6 +8,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
+from local_gateway.ids import aws_id
 from tests.gateway.conftest import Authorizers, Backend, GatewayFactory
 from tests.gateway.templates import KEY, http_api
 
@@ -22,6 +23,14 @@ async def _status(url: str, headers: dict[str, str] | None = None) -> int:
         return rejected.response.status_code
 
 
+AWS_ID = r"[A-Za-z0-9_-]{15}="
+"""URL-safe base64, as real ids are: they go into ``@connections/{id}`` unescaped."""
+
+
+def test_ids_never_need_escaping_in_a_path() -> None:
+    assert all(re.fullmatch(AWS_ID, aws_id()) for _ in range(2000))
+
+
 async def test_stage_and_mapping_key_paths_and_aws_like_ids(
     gateway: GatewayFactory, backend: Backend
 ) -> None:
@@ -30,7 +39,7 @@ async def test_stage_and_mapping_key_paths_and_aws_like_ids(
         assert await _status(f"ws://127.0.0.1:{running.port}/{path}", KEYED) == 101
     assert await _status(f"ws://127.0.0.1:{running.port}/nope", KEYED) == 403
     call = await backend.wait_for("/connect")
-    assert re.fullmatch(r"[A-Za-z0-9+/]{15}=", call.body["connectionId"])
+    assert re.fullmatch(AWS_ID, call.body["connectionId"])
     assert call.body["routeKey"] == "$connect"
     assert call.body["region"] == "us-east-1"  # ${stageVariables.region} resolved
     assert call.body["user"] == "alice"
