@@ -11,11 +11,14 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.stub import Stubber
 from chalice.test import Client
 
 from chalice_app.app import app
+from chalice_app.chalicelib import ops
 from chalice_app.chalicelib.ops import OpsConfig
 from shared.ops_actions import (
+    Usage,
     connections_endpoint_parameter,
     table_name_parameter,
     usage_plan_id_parameter,
@@ -130,6 +133,27 @@ def test_issue_api_key_and_usage(stack: Any, aws_endpoint: str) -> None:
     # (against AWS it returns the usage items; that path is exercised only in AWS).
     served = usage.get("usagePlanId") == plan_id
     assert served or usage["error"].startswith("GetUsage failed: 404"), usage
+
+
+def test_usage_request_and_answer_follow_the_get_usage_api_model(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """moto has no GetUsage, so botocore's Stubber checks the request against the API model
+    (a misspelt or missing parameter fails here) and plays AWS's documented answer shape."""
+    apigateway = boto3.client("apigateway", region_name=REGION, **CREDENTIALS)
+    stubber = Stubber(apigateway)
+    items = {"key-1": [[3, 497], [12, 485]]}  # per key, per day: [used, remaining]
+    period = {"usagePlanId": "plan-1", "startDate": "2026-11-01", "endDate": "2026-11-02"}
+    stubber.add_response("get_usage", {**period, "items": items}, {**period, "keyId": "key-1"})
+    monkeypatch.setattr(ops.boto3, "client", lambda service, **_: apigateway)
+    config = OpsConfig(REGION, "table", "http://127.0.0.1:1/prod", usage_plan_id="plan-1")
+    action = Usage.model_validate(
+        {"action": "usage", "startDate": "2026-11-01", "endDate": "2026-11-02", "keyId": "key-1"}
+    )
+    with stubber:
+        answer = ops.usage(action, config)
+    stubber.assert_no_pending_responses()
+    assert answer == {**period, "items": items}
 
 
 def test_bad_requests_get_clear_errors(stack: Any) -> None:
