@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local_gateway import errors
+from local_gateway.intrinsics import PSEUDO_PARAMETERS
 
 AuthorizerFunction = Callable[[dict[str, Any], Any], Any]
 
@@ -20,6 +21,35 @@ def load_function(spec: str) -> AuthorizerFunction:
         raise ValueError(f"authorizer must be 'module:attribute', got {spec!r}")
     function: AuthorizerFunction = getattr(importlib.import_module(module_name), attribute)
     return function
+
+
+def request_event(
+    *,
+    api_id: str,
+    stage: str,
+    stage_variables: Mapping[str, str],
+    headers: dict[str, str],
+    query: dict[str, str],
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """The REQUEST authorizer event of a ``$connect``, in the shape API Gateway sends.
+
+    Headers keep the case the client sent; ``requestContext`` is the route's ``$context``
+    without what only exists after authorization (the authorizer's own output, the status).
+    """
+    region, account = PSEUDO_PARAMETERS["AWS::Region"], PSEUDO_PARAMETERS["AWS::AccountId"]
+    request_context = {k: v for k, v in context.items() if k not in ("authorizer", "status")}
+    request_context["identity"] = {"sourceIp": context["identity"]["sourceIp"]}
+    return {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/$connect",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": query,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "stageVariables": dict(stage_variables),
+        "requestContext": request_context,
+    }
 
 
 @dataclass(frozen=True)

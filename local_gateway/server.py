@@ -21,11 +21,18 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from jsonschema import Draft4Validator
 
 from local_gateway import errors
-from local_gateway.authorizer import AuthorizerFunction, invoke, load_function, missing_identity
+from local_gateway.authorizer import (
+    AuthorizerFunction,
+    invoke,
+    load_function,
+    missing_identity,
+    request_event,
+)
 from local_gateway.connections import Connection, ConnectionRegistry
 from local_gateway.execution_log import ExecutionLog
 from local_gateway.ids import aws_id
 from local_gateway.integration import VtlVariables, call
+from local_gateway.request_context import request_context
 from local_gateway.selection import NOT_JSON, evaluate, parse_body, select_route
 from local_gateway.template_loader import Route, WebSocketApiConfig, load_api
 from local_gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
@@ -70,7 +77,6 @@ class Gateway:
         self.route_keys = set(self.api.routes)
         self._authorizers: dict[str, AuthorizerFunction] = {}
         self.session: aiohttp.ClientSession | None = None
-        self.domain = f"{self.api.api_id}.execute-api.us-east-1.amazonaws.com"
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -82,35 +88,22 @@ class Gateway:
         return self._authorizers[arn]
 
     def context(
-        self,
-        connection_id: str,
-        request_id: str,
-        route_key: str,
-        event_type: str,
-        connected_at: int,
-        source_ip: str,
-        user_agent: str,
-        authorizer: dict[str, Any],
-        api_key: str | None,
+        self, connection: Connection, request_id: str, route_key: str, event_type: str
     ) -> dict[str, Any]:
-        now_ms = int(time.time() * 1000)
-        return {
-            "connectionId": connection_id,
-            "connectedAt": connected_at,
-            "domainName": self.domain,
-            "eventType": event_type,
-            "messageDirection": "IN",
-            "messageId": aws_id() if event_type == "MESSAGE" else None,
-            "routeKey": route_key,
-            "requestId": request_id,
-            "extendedRequestId": request_id,
-            "apiId": self.api.api_id,
-            "authorizer": authorizer,
-            "identity": {"sourceIp": source_ip, "userAgent": user_agent, "apiKey": api_key},
-            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
-            "requestTimeEpoch": now_ms,
-            "stage": self.api.stage.name,
-        }
+        """``$context`` of a request on an open connection."""
+        return request_context(
+            api_id=self.api.api_id,
+            stage=self.api.stage.name,
+            connection_id=connection.connection_id,
+            request_id=request_id,
+            route_key=route_key,
+            event_type=event_type,
+            connected_at=connection.connected_at,
+            source_ip=connection.source_ip,
+            user_agent=connection.user_agent,
+            authorizer=connection.authorizer,
+            api_key=connection.api_key,
+        )
 
     def _reject(self, status: int) -> web.Response:
         body = json.dumps({"message": errors.HANDSHAKE_BODIES.get(status, "Error")})
@@ -132,16 +125,18 @@ class Gateway:
         api_key: str | None = None
 
         def ctx(status: int | None = None) -> dict[str, Any]:
-            c = self.context(
-                connection_id,
-                request_id,
-                "$connect",
-                "CONNECT",
-                connected_at,
-                source_ip,
-                user_agent,
-                authorizer_ctx,
-                api_key,
+            c = request_context(
+                api_id=self.api.api_id,
+                stage=self.api.stage.name,
+                connection_id=connection_id,
+                request_id=request_id,
+                route_key="$connect",
+                event_type="CONNECT",
+                connected_at=connected_at,
+                source_ip=source_ip,
+                user_agent=user_agent,
+                authorizer=authorizer_ctx,
+                api_key=api_key,
             )
             c["status"] = status
             return c
@@ -158,7 +153,14 @@ class Gateway:
             missing = missing_identity(authorizer.identity_sources, headers, query)
             if missing:
                 return refuse(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
-            event = self._authorizer_event(authorizer.function_arn, headers, query, ctx())
+            event = request_event(
+                api_id=self.api.api_id,
+                stage=self.api.stage.name,
+                stage_variables=self.api.stage.variables,
+                headers=headers,
+                query=query,
+                context=ctx(),
+            )
             outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
             if outcome.status is not None:
                 return refuse(outcome.status, f"authorizer: {outcome.error}")
@@ -201,26 +203,6 @@ class Gateway:
             await self._disconnect(connection)
         return socket
 
-    def _authorizer_event(
-        self, arn: str, headers: dict[str, str], query: dict[str, str], context: dict[str, Any]
-    ) -> dict[str, Any]:
-        method_arn = (
-            f"arn:aws:execute-api:us-east-1:123456789012:{self.api.api_id}/"
-            f"{self.api.stage.name}/$connect"
-        )
-        request_context = {k: v for k, v in context.items() if k not in ("authorizer", "status")}
-        request_context["identity"] = {"sourceIp": context["identity"]["sourceIp"]}
-        return {
-            "type": "REQUEST",
-            "methodArn": method_arn,
-            "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()},
-            "queryStringParameters": query,
-            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
-            "stageVariables": dict(self.api.stage.variables),
-            "requestContext": request_context,
-        }
-
     # -- messages ---------------------------------------------------------------------------
 
     async def _serve(self, connection: Connection) -> None:
@@ -258,17 +240,7 @@ class Gateway:
             return
         if route.integration is None:
             return
-        context = self.context(
-            cid,
-            request_id,
-            route_key,
-            "MESSAGE",
-            connection.connected_at,
-            connection.source_ip,
-            connection.user_agent,
-            connection.authorizer,
-            connection.api_key,
-        )
+        context = self.context(connection, request_id, route_key, "MESSAGE")
         variables = VtlVariables(context, self.api.stage.variables, data, {}, {})
         result = await call(route.integration, variables, self._session())
         self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
@@ -326,17 +298,7 @@ class Gateway:
         )
         reason = connection.closed_by_server[1] if connection.closed_by_server else ""
         request_id = aws_id()
-        context = self.context(
-            connection.connection_id,
-            request_id,
-            "$disconnect",
-            "DISCONNECT",
-            connection.connected_at,
-            connection.source_ip,
-            connection.user_agent,
-            connection.authorizer,
-            connection.api_key,
-        )
+        context = self.context(connection, request_id, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = code
         context["disconnectReason"] = reason
         if route is not None and route.integration is not None and self.session is not None:

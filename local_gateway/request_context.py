@@ -1,0 +1,49 @@
+"""``$context`` for one request: what request templates, access logs and authorizers read."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from local_gateway.ids import aws_id
+from local_gateway.intrinsics import PSEUDO_PARAMETERS
+
+
+def execute_api_domain(api_id: str) -> str:
+    """``$context.domainName`` of a request that came in on the API's own endpoint."""
+    return f"{api_id}.execute-api.{PSEUDO_PARAMETERS['AWS::Region']}.amazonaws.com"
+
+
+def request_context(
+    *,
+    api_id: str,
+    stage: str,
+    connection_id: str,
+    request_id: str,
+    route_key: str,
+    event_type: str,
+    connected_at: int,
+    source_ip: str,
+    user_agent: str,
+    authorizer: dict[str, Any],
+    api_key: str | None,
+) -> dict[str, Any]:
+    """The fields API Gateway documents for WebSocket ``$context`` (and ``requestContext``)."""
+    now_ms = int(time.time() * 1000)
+    return {
+        "connectionId": connection_id,
+        "connectedAt": connected_at,
+        "domainName": execute_api_domain(api_id),
+        "eventType": event_type,
+        "messageDirection": "IN",
+        "messageId": aws_id() if event_type == "MESSAGE" else None,
+        "routeKey": route_key,
+        "requestId": request_id,
+        "extendedRequestId": request_id,
+        "apiId": api_id,
+        "authorizer": authorizer,
+        "identity": {"sourceIp": source_ip, "userAgent": user_agent, "apiKey": api_key},
+        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now_ms / 1000)),
+        "requestTimeEpoch": now_ms,
+        "stage": stage,
+    }
