@@ -10,15 +10,7 @@ from pathlib import Path
 
 import click
 
-
-def _pairs(values: tuple[str, ...], flag: str) -> dict[str, str]:
-    result = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected Key=Value, got {value!r}", param_hint=flag)
-        result[key] = rest
-    return result
+from cli.template_parameters import parse_parameters
 
 
 def _raise_fd_limit() -> None:
@@ -75,7 +67,7 @@ def gateway(
         template=template,
         backend=backend,
         port=port,
-        parameters=_pairs(params, "--param"),
+        parameters=parse_parameters(params),
         authorizer=authorizer,
         log_level=log_level,
     )

@@ -9,18 +9,9 @@ from pathlib import Path
 
 import click
 
+from cli.template_parameters import parse_parameters
 from local_stack.processes import PortInUseError, StartupError
 from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
-
-
-def _parse_parameters(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    pairs = []
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"expected Key=Value, got {value!r}", param_hint="--param")
-        pairs.append((key, rest))
-    return tuple(pairs)
 
 
 def banner(info: LocalStackInfo) -> str:
@@ -115,7 +106,7 @@ def local(
         api_key=api_key,
         token_secret=token_secret,
         api_key_source=api_key_source,
-        parameters=_parse_parameters(params),
+        parameters=tuple(parse_parameters(params).items()),
         state_dir=state_dir,
         service_workers=workers,
         log_level=log_level,
