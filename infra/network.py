@@ -91,26 +91,27 @@ def add_network(template: Template) -> Network:
         DependsOn=attachment.title,
     )
     new(public_route)
-    public_subnets = []
-    private_subnets = []
-    for index in (0, 1):
-        public = new(
+
+    def subnet(kind: str, index: int, cidr_index: int, route_table: Any) -> Any:
+        """Subnet ``{Kind}Subnet{n}`` in AZ ``index``, associated with ``route_table``."""
+        name = f"{kind.capitalize()}Subnet{index + 1}"
+        created = new(
             ec2.Subnet(
-                f"PublicSubnet{index + 1}",
+                name,
                 VpcId=Ref(vpc),
-                CidrBlock=Select(index, _cidrs(cidr_param)),
+                CidrBlock=Select(cidr_index, _cidrs(cidr_param)),
                 AvailabilityZone=Select(index, GetAZs("")),
-                Tags=Tags(Name=f"wsgate-public-{index + 1}"),
+                Tags=Tags(Name=f"wsgate-{kind}-{index + 1}"),
             )
         )
         new(
             ec2.SubnetRouteTableAssociation(
-                f"PublicSubnet{index + 1}Routes",
-                SubnetId=Ref(public),
-                RouteTableId=Ref(public_table),
+                f"{name}Routes", SubnetId=Ref(created), RouteTableId=Ref(route_table)
             )
         )
-        public_subnets.append(public)
+        return created
+
+    public_subnets = [subnet("public", index, index, public_table) for index in (0, 1)]
     nat_ip = new(ec2.EIP("NatIp", Domain="vpc", DependsOn=attachment.title))
     nat = new(
         ec2.NatGateway(
@@ -128,24 +129,10 @@ def add_network(template: Template) -> Network:
             NatGatewayId=Ref(nat),
         )
     )
-    for index in (0, 1):
-        private = new(
-            ec2.Subnet(
-                f"PrivateSubnet{index + 1}",
-                VpcId=Ref(vpc),
-                CidrBlock=Select(index + 2, _cidrs(cidr_param)),
-                AvailabilityZone=Select(index, GetAZs("")),
-                Tags=Tags(Name=f"wsgate-private-{index + 1}"),
-            )
-        )
-        new(
-            ec2.SubnetRouteTableAssociation(
-                f"PrivateSubnet{index + 1}Routes",
-                SubnetId=Ref(private),
-                RouteTableId=Ref(private_table),
-            )
-        )
-        private_subnets.append(If(CREATE_VPC, Ref(private), Ref(subnet_params[index])))
+    private_subnets = [
+        If(CREATE_VPC, Ref(subnet("private", index, index + 2, private_table)), Ref(param))
+        for index, param in enumerate(subnet_params)
+    ]
     return Network(
         vpc_id=If(CREATE_VPC, Ref(vpc), Ref(vpc_param)),
         vpc_cidr=Ref(cidr_param),

@@ -154,7 +154,7 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
         if route.api_key_required:
             props["ApiKeyRequired"] = True
         if route.model_name:
-            props["ModelSelectionExpression"] = "$request.body.action"
+            props["ModelSelectionExpression"] = ROUTE_SELECTION_EXPRESSION
             props["RequestModels"] = {route.key: route.model_name}
         if two_way:
             props["RouteResponseSelectionExpression"] = "$default"
