@@ -75,6 +75,9 @@ class Stage:
     access_log_format: str | None
 
 
+QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
+
+
 @dataclass(frozen=True)
 class UsagePlan:
     name: str
@@ -287,7 +290,7 @@ class _Loader:
                         members.add(api_keys[key_id])
             throttle = props.get("Throttle")
             quota = props.get("Quota", {})
-            if quota.get("Period", "MONTH") not in ("DAY", "WEEK", "MONTH"):
+            if quota.get("Period", "MONTH") not in QUOTA_PERIODS:
                 raise UnsupportedTemplateError(lid, "Quota.Period", "must be DAY, WEEK or MONTH")
             plans.append(
                 UsagePlan(

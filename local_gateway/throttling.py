@@ -11,8 +11,6 @@ from local_gateway.template_loader import Throttle, UsagePlan
 
 Clock = Callable[[], float]
 
-QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
-
 
 def quota_window(period: str, now: float) -> str:
     """The calendar window (UTC) that ``now`` falls in: quotas reset at its boundary.
