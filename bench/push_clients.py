@@ -27,6 +27,7 @@ from aiobotocore.session import AioSession, get_session
 from botocore.config import Config
 
 from bench.processes import Server
+from local_stack.aws_resources import LOCAL_CREDENTIALS
 from local_stack.processes import free_port
 from shared.connection_store import RETRIES
 from shared.connections_api import ConnectionsApi
@@ -35,7 +36,10 @@ REGION = "us-east-1"
 IN_FLIGHT = 64
 WARM_UP = 5
 FRAME = b'{"type":"message","room":"bench","from":"alice","message":"hello"}'
-CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+CREDENTIALS = {
+    "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+    "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+}
 
 
 def _session() -> AioSession:

@@ -11,6 +11,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench.push_clients import CLIENTS
+
 TARGETS = {
     "gateway overhead >= 50% of baseline echo": ("gateway_mock", "baseline_echo", 0.5),
 }
@@ -58,10 +60,10 @@ def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
             if base_fan and result.get("p50_ms"):
                 out[f"{name}_p50_vs_baseline_broadcast"] = result["p50_ms"] / base_fan
     for name, result in scenarios.items():
-        if not (name.startswith("push_wsgate_rtt")):
+        if not name.startswith("push_wsgate_rtt"):
             continue
         rtt = name.removeprefix("push_wsgate_")
-        for other in ("wsgate_one_by_one", "aiobotocore", "boto3_threads"):
+        for other in (client for client in CLIENTS if client != "wsgate"):
             rival = scenarios.get(f"push_{other}_{rtt}", {}).get("pushes_per_s")
             if rival:
                 out[f"push_wsgate_{rtt}_vs_{other}"] = result["pushes_per_s"] / rival

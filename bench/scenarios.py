@@ -250,15 +250,28 @@ async def _fan_out_scenario(info: LocalStackInfo, n: int, sends: int) -> dict[st
     table = _table(info)
 
     async def make_room() -> None:
-        def assign() -> None:
-            items = table.scan(ProjectionExpression="connectionId, userId")["Items"]
+        def members() -> list[dict[str, Any]]:
+            """Every record of the room's users, across scan pages (a room of 5,000 spans some)."""
+            found: list[dict[str, Any]] = []
+            page: dict[str, Any] = {"ProjectionExpression": "connectionId, userId"}
             while True:
-                members = [i for i in items if i["userId"] in ("member", "sender")]
-                if len(members) >= n + 1:
-                    break
+                answer = table.scan(**page)
+                found += [i for i in answer["Items"] if i["userId"] in ("member", "sender")]
+                if "LastEvaluatedKey" not in answer:
+                    return found
+                page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+        def assign() -> None:
+            # $connect records are written before each handshake completes; the wait is a
+            # bounded safety net, so a broken stack fails the scenario instead of hanging it.
+            deadline = time.monotonic() + 60
+            room = members()
+            while len(room) < n + 1:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"only {len(room)} of {n + 1} fan-out members registered")
                 time.sleep(0.2)
-                items = table.scan(ProjectionExpression="connectionId, userId")["Items"]
-            for item in members:
+                room = members()
+            for item in room:
                 table.update_item(
                     Key={"connectionId": item["connectionId"]},
                     UpdateExpression="SET room = :r",
