@@ -42,7 +42,7 @@ test: install node tools
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy shared ec2_service chalice_app infra local_gateway local_stack cli bench
+	$(BIN)/mypy shared ec2_service chalice_app infra wsgate
 
 bench: install
 	$(BIN)/wsgate bench

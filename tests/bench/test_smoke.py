@@ -11,7 +11,7 @@ from pathlib import Path
 
 def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "bench", "--smoke", "--output", str(tmp_path)],
+        [sys.executable, "-m", "wsgate.cli", "bench", "--smoke", "--output", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=300,

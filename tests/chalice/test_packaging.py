@@ -52,7 +52,7 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
         names = archive.namelist()
         archive.extractall(package)
     assert "shared/connection_store.py" in names and "chalicelib/authorizer.py" in names
-    assert not any(name.startswith(("tests/", "infra/", "local_gateway/")) for name in names)
+    assert not any(name.startswith(("tests/", "infra/", "wsgate/")) for name in names)
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -72,7 +72,7 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
             "PATH": "/usr/bin:/bin",
         }
         token = subprocess.run(
-            [sys.executable, "-m", "cli", "token", "--user", "zip", "--secret", secret],
+            [sys.executable, "-m", "wsgate.cli", "token", "--user", "zip", "--secret", secret],
             capture_output=True,
             text=True,
             check=True,

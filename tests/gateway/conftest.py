@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from local_gateway.server import GatewayConfig, RunningGateway, start_gateway
 from tests.gateway.templates import KEY
+from wsgate.gateway.server import GatewayConfig, RunningGateway, start_gateway
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:auth"
 

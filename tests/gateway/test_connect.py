@@ -8,9 +8,9 @@ import pytest
 import websockets
 from websockets.asyncio.client import connect
 
-from local_gateway.ids import aws_id
 from tests.gateway.conftest import Authorizers, Backend, GatewayFactory
 from tests.gateway.templates import KEY, http_api
+from wsgate.gateway.ids import aws_id
 
 KEYED = {"x-api-key": KEY}
 

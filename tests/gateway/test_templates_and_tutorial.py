@@ -14,10 +14,10 @@ import websockets
 from click.testing import CliRunner
 from websockets.asyncio.client import connect
 
-from local_gateway.intrinsics import Resolver, UnsupportedTemplateError
-from local_gateway.template_loader import load_api
 from tests.gateway.conftest import GatewayFactory
 from tests.gateway.templates import http_api, tutorial_mock_api
+from wsgate.gateway.intrinsics import Resolver, UnsupportedTemplateError
+from wsgate.gateway.template_loader import load_api
 
 WSCAT = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "wscat"
 
@@ -57,7 +57,7 @@ def test_unsupported_things_are_refused_by_name() -> None:
         load_api(template)
     assert str(refused.value).startswith("SayIntegration.IntegrationType:")
 
-    from cli.gateway import gateway
+    from wsgate.cli.gateway import gateway
 
     path = Path(__file__).parent / "unsupported.json"
     try:
@@ -98,18 +98,18 @@ def test_wsgate_gateway_serves_synth_mock_to_wscat(tmp_path: Path) -> None:
     """Done-when of the issue: `wsgate gateway` on `wsgate synth --integration mock`, wscat."""
     template = tmp_path / "mock.json"
     subprocess.run(
-        [sys.executable, "-m", "cli", "synth", "--integration", "mock", "-o", str(template)],
+        [sys.executable, "-m", "wsgate.cli", "synth", "--integration", "mock", "-o", str(template)],
         check=True,
         capture_output=True,
     )
-    from local_stack.processes import free_port
+    from wsgate.local.processes import free_port
 
     port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "cli",
+            "wsgate.cli",
             "gateway",
             "--template",
             str(template),

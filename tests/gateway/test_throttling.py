@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from local_gateway.throttling import Quota, TokenBucket, quota_window
+from wsgate.gateway.throttling import Quota, TokenBucket, quota_window
 
 
 def _at(text: str) -> float:

@@ -232,7 +232,7 @@ def test_table_matches_the_shared_definition(templates: dict[str, Any]) -> None:
 def test_synth_cli_writes_yaml_and_reads_chalice_output(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from cli.synth import synth
+    from wsgate.cli.synth import synth
 
     out = tmp_path / "t.yaml"
     result = CliRunner().invoke(

@@ -82,7 +82,7 @@ def start_local(state_dir: Path, *extra: str) -> RunningStack:
     argv = [
         sys.executable,
         "-m",
-        "cli",
+        "wsgate.cli",
         "local",
         "--gateway-port=0",
         "--service-port=0",

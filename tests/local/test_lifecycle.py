@@ -8,10 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from cli.local import banner
-from local_stack.processes import ensure_port_free
-from local_stack.stack import LocalStackInfo
 from tests.local.conftest import start_local, stop_local
+from wsgate.cli.local import banner
+from wsgate.local.processes import ensure_port_free
+from wsgate.local.stack import LocalStackInfo
 
 
 def test_a_taken_port_fails_fast_with_the_flag_to_change(tmp_path: Path) -> None:
@@ -24,7 +24,7 @@ def test_a_taken_port_fails_fast_with_the_flag_to_change(tmp_path: Path) -> None
             [
                 sys.executable,
                 "-m",
-                "cli",
+                "wsgate.cli",
                 "local",
                 f"--gateway-port={taken}",
                 "--service-port=0",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cli.main import COMMANDS, main
+from wsgate.cli.main import COMMANDS, main
 
 
 def test_help_lists_every_subcommand_with_one_line() -> None:
@@ -24,7 +24,7 @@ def test_schemas_command_writes_draft04_models(tmp_path: Path) -> None:
     # Run the installed console script, as a user would.
     out = tmp_path / "out"
     done = subprocess.run(
-        [sys.executable, "-m", "cli", "schemas", "-o", str(out)],
+        [sys.executable, "-m", "wsgate.cli", "schemas", "-o", str(out)],
         capture_output=True,
         text=True,
         check=True,

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from local_gateway.vtl import escape_javascript, render
 from shared.client_messages import ClientMessage, JoinRoom, SendMessage
 from shared.integration_models import (
     ConnectRequest,
@@ -25,6 +24,7 @@ from shared.routes import (
     get_route,
     route_table,
 )
+from wsgate.gateway.vtl import escape_javascript, render
 
 
 def context_for(route: Route, **overrides: Any) -> dict[str, Any]:

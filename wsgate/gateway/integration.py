@@ -10,10 +10,10 @@ from typing import Any
 
 import aiohttp
 
-from local_gateway import errors
-from local_gateway.selection import evaluate
-from local_gateway.template_loader import Integration
-from local_gateway.vtl import render
+from wsgate.gateway import errors
+from wsgate.gateway.selection import evaluate
+from wsgate.gateway.template_loader import Integration
+from wsgate.gateway.vtl import render
 
 
 @dataclass(frozen=True)

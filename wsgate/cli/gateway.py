@@ -1,4 +1,4 @@
-"""``wsgate gateway``: run the local API Gateway stand-in; the logic lives in ``local_gateway``."""
+"""``wsgate gateway``: run the local API Gateway stand-in; the logic lives in ``wsgate.gateway``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from cli.template_parameters import parse_parameters
+from wsgate.cli.template_parameters import parse_parameters
 
 
 def _raise_fd_limit() -> None:
@@ -58,8 +58,8 @@ def gateway(
     log_level: str | None,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
-    from local_gateway.intrinsics import UnsupportedTemplateError
-    from local_gateway.server import GatewayConfig, start_gateway
+    from wsgate.gateway.intrinsics import UnsupportedTemplateError
+    from wsgate.gateway.server import GatewayConfig, start_gateway
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s %(message)s")
     _raise_fd_limit()

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from local_stack.processes import free_port
+from wsgate.local.processes import free_port
 
 BIG_LIMITS = {
     # The tutorial's usage plan (burst 10, rate 5 connects/s) would make a load test measure
@@ -71,7 +71,7 @@ async def _drain(process: asyncio.subprocess.Process) -> None:
 async def start_baseline() -> Server:
     port = free_port()
     return await Server.start(
-        [sys.executable, "-m", "bench.baseline", "--port", str(port)], port, "ready"
+        [sys.executable, "-m", "wsgate.bench.baseline", "--port", str(port)], port, "ready"
     )
 
 
@@ -80,7 +80,7 @@ async def start_mock_gateway(template: Path) -> Server:
     argv = [
         sys.executable,
         "-m",
-        "cli",
+        "wsgate.cli",
         "gateway",
         "--template",
         str(template),
@@ -104,7 +104,7 @@ async def run_client(spec: dict[str, Any], between: Between | None = None) -> di
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bench.load_client",
+        "wsgate.bench.load_client",
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         limit=2**26,  # the result line carries every latency sample

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from local_gateway.template_loader import Stage
-from local_gateway.vtl import render
+from wsgate.gateway.template_loader import Stage
+from wsgate.gateway.vtl import render
 
 LEVELS = {"OFF": logging.CRITICAL + 10, "ERROR": logging.ERROR, "INFO": logging.INFO}
 

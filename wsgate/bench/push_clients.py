@@ -1,7 +1,7 @@
 """Which push client the service should use, measured: pushes/s for one fan-out of N.
 
 Issue 3 leaves the choice between aiobotocore and a bounded thread pool around boto3 to a
-measurement. Each client pushes the same N frames to a sink (``bench.push_sink``, its own
+measurement. Each client pushes the same N frames to a sink (``wsgate.bench.push_sink``, its own
 process) answering after a set delay: 0 ms shows the CPU cost per push (loopback), 10 ms the
 latency-bound case of a real ``@connections`` call, where bounded concurrency pays.
 
@@ -26,11 +26,11 @@ from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.config import Config
 
-from bench.processes import Server
-from local_stack.aws_resources import LOCAL_CREDENTIALS
-from local_stack.processes import free_port
 from shared.connection_store import RETRIES
 from shared.connections_api import ConnectionsApi
+from wsgate.bench.processes import Server
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS
+from wsgate.local.processes import free_port
 
 REGION = "us-east-1"
 IN_FLIGHT = 64
@@ -132,7 +132,7 @@ async def compare(n: int, delays_ms: tuple[float, ...]) -> dict[str, dict[str, A
     results: dict[str, dict[str, Any]] = {}
     for delay in delays_ms:
         port = free_port()
-        argv = [sys.executable, "-m", "bench.push_sink", "--port", str(port)]
+        argv = [sys.executable, "-m", "wsgate.bench.push_sink", "--port", str(port)]
         sink = await Server.start([*argv, "--delay-ms", str(delay)], port, "ready")
         endpoint = f"http://127.0.0.1:{port}/prod"
         try:

@@ -8,8 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local_gateway import errors
-from local_gateway.intrinsics import PSEUDO_PARAMETERS
+from wsgate.gateway import errors
+from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
 AuthorizerFunction = Callable[[dict[str, Any], Any], Any]
 

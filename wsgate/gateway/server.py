@@ -20,22 +20,22 @@ import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
 from jsonschema import Draft4Validator
 
-from local_gateway import errors
-from local_gateway.authorizer import (
+from wsgate.gateway import errors
+from wsgate.gateway.authorizer import (
     AuthorizerFunction,
     invoke,
     load_function,
     missing_identity,
     request_event,
 )
-from local_gateway.connections import Connection, ConnectionRegistry
-from local_gateway.execution_log import ExecutionLog
-from local_gateway.ids import aws_id
-from local_gateway.integration import VtlVariables, call
-from local_gateway.request_context import request_context
-from local_gateway.selection import NOT_JSON, evaluate, parse_body, select_route
-from local_gateway.template_loader import Route, WebSocketApiConfig, load_api
-from local_gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
+from wsgate.gateway.connections import Connection, ConnectionRegistry
+from wsgate.gateway.execution_log import ExecutionLog
+from wsgate.gateway.ids import aws_id
+from wsgate.gateway.integration import VtlVariables, call
+from wsgate.gateway.request_context import request_context
+from wsgate.gateway.selection import NOT_JSON, evaluate, parse_body, select_route
+from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
+from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 
 DEFAULT_AUTHORIZER = "chalice_app.app:authorizer"
 

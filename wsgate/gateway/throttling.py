@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from local_gateway.template_loader import Throttle, UsagePlan
+from wsgate.gateway.template_loader import Throttle, UsagePlan
 
 Clock = Callable[[], float]
 

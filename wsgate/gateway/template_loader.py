@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from local_gateway.ids import api_id as make_api_id
-from local_gateway.intrinsics import Resolver, UnsupportedTemplateError
+from wsgate.gateway.ids import api_id as make_api_id
+from wsgate.gateway.intrinsics import Resolver, UnsupportedTemplateError
 
 SUPPORTED_INTEGRATIONS = {"HTTP", "HTTP_PROXY", "MOCK"}
 DEFAULT_TIMEOUT_MS = 29_000

@@ -8,7 +8,7 @@
 4. fan-out to rooms of N, with the service's bounded concurrency and with one-by-one pushes;
 5. idle connections: connect rate and the gateway's RSS per connection;
 6. push clients: the service's push client against aiobotocore, boto3 in threads and
-   one-by-one, at 0 ms and 10 ms round trips (``bench.push_clients``).
+   one-by-one, at 0 ms and 10 ms round trips (``wsgate.bench.push_clients``).
 """
 
 from __future__ import annotations
@@ -25,10 +25,16 @@ from typing import Any
 
 import boto3
 
-from bench.processes import API_KEY, BIG_LIMITS, run_client, start_baseline, start_mock_gateway
-from bench.push_clients import compare as compare_push_clients
-from local_stack.aws_resources import LOCAL_CREDENTIALS
-from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
+from wsgate.bench.processes import (
+    API_KEY,
+    BIG_LIMITS,
+    run_client,
+    start_baseline,
+    start_mock_gateway,
+)
+from wsgate.bench.push_clients import compare as compare_push_clients
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS
+from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
 
 STORE_CALLS_PER_CHAT_MESSAGE = 2
 """``sendmessage``: GetItem (the sender's room) + Query (the room's members)."""

@@ -1,7 +1,7 @@
 """The physical baseline: a bare ``websockets`` echo server and room broadcaster.
 
-Run as ``python -m bench.baseline --port P`` in its own process, like the gateway. Anything the
-gateway adds (routing, templates, HTTP hops) shows up as a ratio against these.
+Run as ``python -m wsgate.bench.baseline --port P`` in its own process, like the gateway.
+Anything the gateway adds (routing, templates, HTTP hops) shows up as a ratio against these.
 """
 
 from __future__ import annotations

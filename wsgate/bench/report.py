@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from bench.push_clients import CLIENTS
+from wsgate.bench.push_clients import CLIENTS
 
 TARGETS = {
     "gateway overhead >= 50% of baseline echo": ("gateway_mock", "baseline_echo", 0.5),

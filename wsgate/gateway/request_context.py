@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from local_gateway.ids import aws_id
-from local_gateway.intrinsics import PSEUDO_PARAMETERS
+from wsgate.gateway.ids import aws_id
+from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
 
 def execute_api_domain(api_id: str) -> str:

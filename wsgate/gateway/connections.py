@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, web
 
-from local_gateway import errors
+from wsgate.gateway import errors
 
 
 def _iso(epoch_ms: int) -> str:

@@ -26,8 +26,8 @@ def bench(smoke: bool, large: bool, connections: int, messages: int, output: Pat
 
     from tqdm import tqdm
 
-    from bench.report import ratios, table, write
-    from bench.scenarios import SCENARIOS, Results, Sizes
+    from wsgate.bench.report import ratios, table, write
+    from wsgate.bench.scenarios import SCENARIOS, Results, Sizes
 
     sizes = Sizes.smoke() if smoke else Sizes(connections=connections, messages=messages)
     if large and not smoke:

@@ -15,7 +15,7 @@ from moto import server
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m local_stack.moto_process")
+    parser = argparse.ArgumentParser(prog="python -m wsgate.local.moto_process")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)

@@ -1,4 +1,4 @@
-"""``wsgate local``: the whole chat on this machine; the logic lives in ``local_stack``."""
+"""``wsgate local``: the whole chat on this machine; the logic lives in ``wsgate.local``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from cli.template_parameters import parse_parameters
-from local_stack.processes import PortInUseError, StartupError
-from local_stack.stack import LocalOptions, LocalStack, LocalStackInfo
+from wsgate.cli.template_parameters import parse_parameters
+from wsgate.local.processes import PortInUseError, StartupError
+from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
 
 
 def banner(info: LocalStackInfo) -> str:

@@ -12,13 +12,19 @@ from typing import Any
 import click
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "schemas": ("cli.schemas:schemas", "Export the client models as API Gateway draft-04 models."),
-    "serve": ("cli.serve:serve", "Run the Sanic integration service (what the ASG runs)."),
-    "token": ("cli.token:token", "Mint a signed development token for the authorizer."),
-    "synth": ("cli.synth:synth", "Generate the CloudFormation template for the whole stack."),
-    "gateway": ("cli.gateway:gateway", "Run the local API Gateway for a template."),
-    "local": ("cli.local:local", "Run the whole chat stack on this machine."),
-    "bench": ("cli.bench:bench", "Benchmark the local stack against a baseline."),
+    "schemas": (
+        "wsgate.cli.schemas:schemas",
+        "Export the client models as API Gateway draft-04 models.",
+    ),
+    "serve": ("wsgate.cli.serve:serve", "Run the Sanic integration service (what the ASG runs)."),
+    "token": ("wsgate.cli.token:token", "Mint a signed development token for the authorizer."),
+    "synth": (
+        "wsgate.cli.synth:synth",
+        "Generate the CloudFormation template for the whole stack.",
+    ),
+    "gateway": ("wsgate.cli.gateway:gateway", "Run the local API Gateway for a template."),
+    "local": ("wsgate.cli.local:local", "Run the whole chat stack on this machine."),
+    "bench": ("wsgate.cli.bench:bench", "Benchmark the local stack against a baseline."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 

@@ -1,4 +1,4 @@
-"""The load client, in its own process: ``python -m bench.load_client`` reads a JSON spec on
+"""The load client, in its own process: ``python -m wsgate.bench.load_client`` reads a JSON spec on
 stdin's first line and prints one JSON result line.
 
 Phases, so the orchestrator can prepare the server side between them: connect everything, print
@@ -17,7 +17,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-from bench.stats import summarize
+from wsgate.bench.stats import summarize
 
 
 def raise_fd_limit() -> None:

@@ -21,23 +21,23 @@ from pathlib import Path
 
 from aiohttp import web
 
-from local_stack.aws_resources import (
+from shared.ops_actions import connections_endpoint_parameter, table_name_parameter
+from wsgate.local.aws_resources import (
     LOCAL_CREDENTIALS,
     AwsTarget,
     ensure_connections_table,
     put_parameters,
 )
-from local_stack.processes import (
+from wsgate.local.processes import (
     StartupError,
     Supervisor,
     ensure_port_free,
     free_port,
     python_module,
 )
-from local_stack.stack_facts import TemplateFacts, read_template_facts
-from local_stack.tokens import TokenMinter
-from local_stack.web_console import create_web_console
-from shared.ops_actions import connections_endpoint_parameter, table_name_parameter
+from wsgate.local.stack_facts import TemplateFacts, read_template_facts
+from wsgate.local.tokens import TokenMinter
+from wsgate.local.web_console import create_web_console
 
 REAL_AWS = "aws"
 """``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
@@ -147,7 +147,7 @@ class LocalStack:
 
         moto_url = f"http://127.0.0.1:{ports['moto']}"
         moto = self.supervisor.start(
-            "moto", python_module("local_stack.moto_process", "--port", str(ports["moto"])), {}
+            "moto", python_module("wsgate.local.moto_process", "--port", str(ports["moto"])), {}
         )
         self.supervisor.wait_ready(moto, f"{moto_url}/moto-api/")
 
@@ -264,7 +264,7 @@ class LocalStack:
             "WSGATE_TOKEN_SECRET_PARAM": _SECRET_PARAM,
         }
         argv = python_module(
-            "cli",
+            "wsgate.cli",
             "gateway",
             "--template",
             str(template),

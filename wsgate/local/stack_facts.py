@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from local_gateway.intrinsics import PSEUDO_PARAMETERS
-from local_gateway.template_loader import load_api
+from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
+from wsgate.gateway.template_loader import load_api
 
 
 @dataclass(frozen=True)

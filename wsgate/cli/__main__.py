@@ -1,0 +1,3 @@
+from wsgate.cli.main import main
+
+main()
