@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from ec2_service.settings import ServiceSettings
 from shared.connection_store import ConnectionStore
-from shared.connections_api import ConnectionsApi, execute_api_endpoint
+from shared.connections_api import ConnectionsApi
 from shared.integration_models import IntegrationRequest
+from shared.names import execute_api_endpoint
 
 
 class Backends:

@@ -35,11 +35,6 @@ GONE = "GoneException"
 OnGone = Callable[[str], Awaitable[None]]
 
 
-def execute_api_endpoint(api_id: str, region: str, stage: str) -> str:
-    """The ``@connections`` endpoint of a deployed stage (never the custom domain)."""
-    return f"https://{api_id}.execute-api.{region}.amazonaws.com/{stage}"
-
-
 @dataclass(frozen=True)
 class FanOutResult:
     """What happened to one push to many connections."""

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.names import ROOM_INDEX
+
 DEFAULT_TABLE_NAME = "wsgate-connections"
 PARTITION_KEY = "connectionId"
 ROOM_ATTRIBUTE = "room"
-ROOM_INDEX = "room-index"
 USER_ATTRIBUTE = "userId"
 TTL_ATTRIBUTE = "expiresAt"
 MAX_CONNECTION_SECONDS = 2 * 60 * 60

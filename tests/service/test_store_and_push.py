@@ -7,7 +7,8 @@ import time
 import pytest
 
 from shared.connection_store import ConnectionStore, UnknownConnectionError
-from shared.connections_api import ConnectionsApi, execute_api_endpoint
+from shared.connections_api import ConnectionsApi
+from shared.names import execute_api_endpoint
 from tests.support.connections_endpoint import ConnectionsEndpoint
 from tests.support.moto import REGION
 
