@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import resource
 import sys
 import time
 from typing import Any
@@ -18,12 +17,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 from wsgate.bench.stats import summarize
-
-
-def raise_fd_limit() -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+from wsgate.fd_limit import raise_fd_limit
 
 
 async def _open(

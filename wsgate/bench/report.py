@@ -149,8 +149,3 @@ def plot(scenarios: dict[str, dict[str, Any]], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
-
-
-def strip_samples(scenarios: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """The scenarios without raw samples (for printing)."""
-    return {n: {k: v for k, v in r.items() if k != "latencies_ms"} for n, r in scenarios.items()}

@@ -11,15 +11,7 @@ from pathlib import Path
 import click
 
 from wsgate.cli.template_parameters import parse_parameters
-
-
-def _raise_fd_limit() -> None:
-    """One file descriptor per connection: lift the soft limit to the hard one (often 1024)."""
-    import resource
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+from wsgate.fd_limit import raise_fd_limit
 
 
 @click.command()
@@ -62,7 +54,7 @@ def gateway(
     from wsgate.gateway.server import GatewayConfig, start_gateway
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s %(message)s")
-    _raise_fd_limit()
+    raise_fd_limit()
     config = GatewayConfig(
         template=template,
         backend=backend,
