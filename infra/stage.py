@@ -98,7 +98,7 @@ def add_stage(
     )
     return template.add_resource(
         apigatewayv2.Stage(
-            "ProdStage",
+            "Stage",
             ApiId=Ref(api),
             StageName=stage_name,
             DeploymentId=Ref(deployment),

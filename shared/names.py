@@ -36,6 +36,8 @@ ROOM_INDEX = "room-index"
 
 _TABLE_NAME = "{stack}-connections"
 _PARAMETER_ROOT = "/{stack}"
+CFN_STACK_NAME = "${AWS::StackName}"
+"""The stack name as an ``Fn::Sub`` variable: :meth:`StackNames.in_template` formats with it."""
 
 STACK_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 """CloudFormation's rule for stack names."""
@@ -74,6 +76,8 @@ def execute_api_endpoint(api_id: str, region: str, stage: str) -> str:
 EXECUTE_API_ENDPOINT_SUB = "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
 """:func:`execute_api_endpoint` as a CloudFormation ``Fn::Sub`` string (variables ``Api`` and
 ``Stage``), so the template and the Python agree on the form."""
+WEBSOCKET_URL_SUB = "wss://" + EXECUTE_API_ENDPOINT_SUB.removeprefix("https://")
+"""The URL clients connect to: the same host and stage as the ``@connections`` endpoint."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ class StackNames:
     stage: str = DEFAULT_STAGE
 
     def __post_init__(self) -> None:
-        if not STACK_NAME_PATTERN.match(self.stack):
+        if self.stack != CFN_STACK_NAME and not STACK_NAME_PATTERN.match(self.stack):
             raise ValueError(
                 f"stack name {self.stack!r}: CloudFormation allows letters, digits and hyphens, "
                 "starting with a letter, at most 128 characters"
@@ -131,6 +135,12 @@ class StackNames:
     def function(self, name: str) -> str:
         """A Chalice function's deployed name (Chalice: ``<app>-<stage>-<function>``)."""
         return f"{CHALICE_APP_NAME}-{self.stage}-{name}"
+
+    @classmethod
+    def in_template(cls, stage: str = DEFAULT_STAGE) -> StackNames:
+        """The names as ``Fn::Sub`` strings, for a template that learns its stack name only when
+        deployed: every property formats ``${AWS::StackName}`` where the stack name goes."""
+        return cls(stack=CFN_STACK_NAME, stage=stage)
 
     @staticmethod
     def cfn_table() -> str:
