@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import Equals, If, Not, NoValue, Parameter, Ref, Sub, Template, apigateway
+from troposphere import (
+    Equals,
+    If,
+    Not,
+    NoValue,
+    Output,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    apigateway,
+)
 
 HAS_DEV_KEY_VALUE = "HasDevApiKeyValue"
 
@@ -54,6 +65,9 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
             Enabled=True,
             Value=If(HAS_DEV_KEY_VALUE, Ref(p["DevApiKeyValue"]), NoValue),
         )
+    )
+    template.add_output(
+        Output("DevApiKeyId", Value=Ref(key), Description="get-api-key --include-value reads it")
     )
     template.add_resource(
         apigateway.UsagePlanKey(

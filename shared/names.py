@@ -35,6 +35,10 @@ CHALICE_APP_NAME = "wsgate"
 ROOM_INDEX = "room-index"
 
 _TABLE_NAME = "{stack}-connections"
+_ARTIFACT_BUCKET = "{stack}-artifacts-{account}-{region}"
+_TEMPLATE_KEY = "templates/{stack}/{digest}.json"
+BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+"""S3's rule for bucket names (lower case, 3-63 characters)."""
 _PARAMETER_ROOT = "/{stack}"
 CFN_STACK_NAME = "${AWS::StackName}"
 """The stack name as an ``Fn::Sub`` variable: :meth:`StackNames.in_template` formats with it."""
@@ -76,6 +80,13 @@ def execute_api_endpoint(api_id: str, region: str, stage: str) -> str:
 EXECUTE_API_ENDPOINT_SUB = "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
 """:func:`execute_api_endpoint` as a CloudFormation ``Fn::Sub`` string (variables ``Api`` and
 ``Stage``), so the template and the Python agree on the form."""
+
+
+def s3_object_url(bucket: str, key: str, region: str) -> str:
+    """The virtual-hosted URL of an object, the form CloudFormation's ``TemplateURL`` takes."""
+    return f"https://{bucket}.s3.{region}.{dns_suffix(region)}/{key}"
+
+
 WEBSOCKET_URL_SUB = "wss://" + EXECUTE_API_ENDPOINT_SUB.removeprefix("https://")
 """The URL clients connect to: the same host and stage as the ``@connections`` endpoint."""
 
@@ -131,6 +142,21 @@ class StackNames:
     @property
     def usage_plan_id_parameter(self) -> str:
         return f"{self.parameter_root}/{self.stage}/usage-plan-id"
+
+    def artifact_bucket(self, account_id: str, region: str) -> str:
+        """The default bucket for service artifacts and large templates: one per stack,
+        account and region, since bucket names are global."""
+        name = _ARTIFACT_BUCKET.format(stack=self.stack.lower(), account=account_id, region=region)
+        if not BUCKET_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"default artifact bucket {name!r} is not a valid S3 bucket name (3-63 lower-case "
+                "characters): set a bucket in [tool.wsgate] or pass --bucket"
+            )
+        return name
+
+    def template_key(self, digest: str) -> str:
+        """Where a template too large for ``TemplateBody`` is uploaded (content-addressed)."""
+        return _TEMPLATE_KEY.format(stack=self.stack, digest=digest)
 
     def function(self, name: str) -> str:
         """A Chalice function's deployed name (Chalice: ``<app>-<stage>-<function>``)."""
