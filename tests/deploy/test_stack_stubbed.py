@@ -1,10 +1,12 @@
 """CloudFormation answers moto does not give (rollbacks, AWS's empty change set, outputs after
 a change set), played back with botocore's Stubber.
 
-The shapes follow the CloudFormation API reference: an empty change set is created with
-Status FAILED and StatusReason "The submitted information didn't contain changes..."
-(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html),
-and a failed create settles in ROLLBACK_COMPLETE, from which the stack can only be deleted
+The shapes follow the CloudFormation API reference: a change set that cannot be created is
+described with Status FAILED and the error in StatusReason
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeChangeSet.html);
+for an empty one that reason is "The submitted information didn't contain changes...", the
+string other deploy tools match too. A failed create settles in ROLLBACK_COMPLETE, from which
+the stack can only be deleted
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html).
 """
 
