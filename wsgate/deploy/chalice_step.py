@@ -44,8 +44,12 @@ class ChaliceCli:
 
     progress: Callable[[str], None]
     project_dir: Path = CHALICE_DIR
+    executable: str | None = None
+    """None: the ``chalice`` installed beside this Python, else the one on PATH."""
 
     def _executable(self) -> str:
+        if self.executable:
+            return self.executable
         beside = Path(sys.executable).with_name("chalice")
         found = str(beside) if beside.exists() else shutil.which("chalice")
         if found is None:
