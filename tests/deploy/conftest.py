@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from shared.names import ENV_STACK_NAME, ENV_TOKEN_SECRET_PARAM, StackNames
 from tests.support.moto import REGION, client, moto_server
 from wsgate.deploy.aws import Clients
 from wsgate.deploy.config import DeployConfig
@@ -125,8 +126,15 @@ class Harness:
     lines: list[str]
 
 
+def write_chalice_config(path: Path, names: StackNames) -> Path:
+    """A config.json whose stage points the Lambdas at this stack, as the real one must."""
+    env = {ENV_TOKEN_SECRET_PARAM: names.token_secret_parameter, ENV_STACK_NAME: names.stack}
+    path.write_text(json.dumps({"stages": {names.stage: {"environment_variables": env}}}))
+    return path
+
+
 @pytest.fixture
-def harness(clients: Clients, tmp_path: Path) -> Harness:
+def harness(clients: Clients, tmp_path: Path, config: DeployConfig) -> Harness:
     chalice = RecordingChalice(tmp_path / "deployed")
     builder = RecordingBuilder()
     lines: list[str] = []
@@ -138,6 +146,7 @@ def harness(clients: Clients, tmp_path: Path) -> Harness:
         synthesize=small_template,
         build_dir=tmp_path / "build",
         deployed_dir=chalice.deployed_dir,
+        chalice_config=write_chalice_config(tmp_path / "config.json", config.names),
         sleep=lambda _: None,
         poll_s=0,
     )

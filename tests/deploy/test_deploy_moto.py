@@ -5,12 +5,15 @@ stand-ins."""
 from __future__ import annotations
 
 import functools
+import json
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.deploy.conftest import ACCOUNT, Harness, small_template
+from tests.deploy.conftest import ACCOUNT, Harness, small_template, write_chalice_config
 from tests.support.moto import REGION
+from wsgate.deploy.chalice_config import chalice_config_problems
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import ConfigError
 from wsgate.deploy.plan import TEMPLATE_BODY_LIMIT
@@ -121,3 +124,44 @@ def test_destroy_removes_what_deploy_made(harness: Harness, config: DeployConfig
     with pytest.raises(ClientError):
         clients.s3.head_bucket(Bucket=done.plan.bucket)
     assert any(config.names.table in line and "delete-table" in line for line in harness.lines)
+
+
+def test_a_chalice_stage_set_up_for_another_stack_stops_deploy_before_anything(
+    harness: Harness, config: DeployConfig
+) -> None:
+    """The authorizer would read another stack's secret and refuse every $connect."""
+    assert harness.kit.chalice_config is not None
+    other = DeployConfig(stack="someone-else").names
+    write_chalice_config(harness.kit.chalice_config, other)
+    with pytest.raises(ConfigError, match=f"keeps it in /{config.stack}/token-secret"):
+        deploy(config, harness.kit)
+    assert harness.chalice.calls == [] and harness.builder.calls == []
+    with pytest.raises(ClientError):
+        harness.kit.clients.s3.head_bucket(Bucket=config.names.artifact_bucket(ACCOUNT, REGION))
+
+
+def test_chalice_config_problems_name_the_fix(tmp_path: Path) -> None:
+    names = DeployConfig(stack="chat-prod").names
+    path = tmp_path / "config.json"
+    assert chalice_config_problems(names, path)[0].startswith(f"cannot read {path}")
+    write_chalice_config(path, names)
+    assert chalice_config_problems(names, path) == []
+    path.write_text(
+        json.dumps(
+            {
+                "environment_variables": {"WSGATE_TOKEN_SECRET_PARAM": "/wsgate/token-secret"},
+                "stages": {"prod": {"environment_variables": {"WSGATE_STACK_NAME": "wsgate"}}},
+            }
+        )
+    )
+    problems = chalice_config_problems(names, path)
+    assert len(problems) == 2
+    assert "reads the token secret from /wsgate/token-secret" in problems[0]
+    assert "WSGATE_STACK_NAME=wsgate, not chat-prod" in problems[1]
+    path.write_text(json.dumps({"stages": {"prod": {}}}))  # unset: the default stack's names
+    assert chalice_config_problems(DeployConfig().names, path) == []
+    assert "from /wsgate/token-secret" in chalice_config_problems(names, path)[0]
+    dev = DeployConfig(stack="chat-prod", stage="dev").names
+    assert chalice_config_problems(dev, path) == [
+        f"{path} has no stage 'dev': add it under \"stages\""
+    ]

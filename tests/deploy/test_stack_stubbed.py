@@ -21,7 +21,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from tests.deploy.conftest import Harness
+from tests.deploy.conftest import Harness, write_chalice_config
 from tests.support.moto import CREDENTIALS, REGION
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import StackFailedError, StackStateError
@@ -101,6 +101,8 @@ def test_a_rolled_back_create_is_an_error_naming_the_failed_resources(
 ) -> None:
     client, stubber = cfn
     config = config.model_copy(update={"stack": STACK})
+    assert harness.kit.chalice_config is not None
+    write_chalice_config(harness.kit.chalice_config, config.names)
     _stub_until_execute(stubber, None)
     _stub_created_change_set(stubber)
     reason = 'Resource handler returned message: "Access denied for iam:CreateRole"'

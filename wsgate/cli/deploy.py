@@ -122,6 +122,11 @@ def _print_plan(config: Any, *, destroying: bool, delete_artifacts: bool = False
     click.echo(f"wsgate {verb} --dry-run: stack {config.stack}, stage {config.stage}, {region}")
     for line in plan.lines():
         click.echo(line)
+    if not destroying:
+        from wsgate.deploy.chalice_config import chalice_config_problems
+
+        for problem in chalice_config_problems(config.names):
+            click.echo(f"would stop before step 1: {problem}")
     click.echo("nothing was changed (dry run)")
 
 

@@ -24,6 +24,7 @@ from wsgate.deploy.artifacts import (
     upload_template,
 )
 from wsgate.deploy.aws import Clients, account_id
+from wsgate.deploy.chalice_config import chalice_config_problems
 from wsgate.deploy.chalice_step import ChaliceRunner, aws_environment
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import ChaliceError, ConfigError
@@ -64,6 +65,8 @@ class Toolkit:
     build_dir: Path = Path(".wsgate") / "build"
     deployed_dir: Path | None = None
     """Where Chalice records deployments (None: ``chalice_app/.chalice/deployed``)."""
+    chalice_config: Path | None = None
+    """Chalice's config.json (None: ``chalice_app/.chalice/config.json``)."""
     sleep: Callable[[float], None] = time.sleep
     poll_s: float = 5.0
     profile: str | None = None
@@ -101,6 +104,9 @@ def stack_parameters(
 
 def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
     clients, say = kit.clients, kit.progress
+    problems = chalice_config_problems(config.names, kit.chalice_config)
+    if problems:
+        raise ConfigError(problems[0])
     plan = deploy_plan(config, clients.region, account_id(clients.sts))
     names = plan.names
     say(f"[1/6] AWS account ready in {clients.region}")
