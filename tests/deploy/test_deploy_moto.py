@@ -121,6 +121,7 @@ def test_destroy_removes_what_deploy_made(harness: Harness, config: DeployConfig
 
     gone = destroy(config, harness.kit, delete_artifacts=True)
     assert not gone.stack_deleted and gone.bucket_deleted
+    assert [verb for verb, _, _ in harness.chalice.calls] == ["deploy", "delete"]  # none left
     with pytest.raises(ClientError):
         clients.s3.head_bucket(Bucket=done.plan.bucket)
     assert any(config.names.table in line and "delete-table" in line for line in harness.lines)

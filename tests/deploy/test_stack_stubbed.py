@@ -24,7 +24,7 @@ from botocore.stub import ANY, Stubber
 from tests.deploy.conftest import Harness, write_chalice_config
 from tests.support.moto import CREDENTIALS, REGION
 from wsgate.deploy.config import DeployConfig
-from wsgate.deploy.errors import StackFailedError, StackStateError
+from wsgate.deploy.errors import InterruptedDeployError, StackFailedError, StackStateError
 from wsgate.deploy.run import deploy
 from wsgate.deploy.stack import TemplateSource, Waiter, deploy_stack
 
@@ -217,3 +217,20 @@ def test_a_stack_that_cannot_be_updated_is_refused_before_any_change(
     )
     with pytest.raises(StackStateError, match=message):
         deploy_stack(client, STACK, TemplateSource(body="{}"), {}, _waiter([]))
+
+
+def test_ctrl_c_while_waiting_says_cloudformation_carries_on(cfn: tuple[Any, Stubber]) -> None:
+    client, stubber = cfn
+    _stub_until_execute(stubber, None)
+    stubber.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []})
+    stubber.add_response("describe_stack_events", {"StackEvents": []})
+    stubber.add_response("execute_change_set", {}, {"ChangeSetName": ANY})
+    busy = [_event(1, STACK, STACK_TYPE, "CREATE_IN_PROGRESS", "User Initiated")]
+    stubber.add_response("describe_stack_events", {"StackEvents": busy})
+
+    def interrupted(_: float) -> None:
+        raise KeyboardInterrupt
+
+    waiter = Waiter(lambda _: None, interrupted, 0)
+    with pytest.raises(InterruptedDeployError, match="CloudFormation keeps working on stack"):
+        deploy_stack(client, STACK, TemplateSource(body="{}"), {}, waiter)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn
+from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn, deployed_record_path
 from wsgate.deploy.artifacts import (
     BuiltArtifact,
     delete_bucket,
@@ -199,8 +199,12 @@ def destroy(config: DeployConfig, kit: Toolkit, *, delete_artifacts: bool) -> Te
     stack_deleted = delete_stack(clients.cloudformation, names.stack, kit.waiter)
     if not stack_deleted:
         say(f"stack {names.stack}: none to delete")
-    say(f"chalice delete --stage {names.stage}")
-    kit.chalice.delete(names.stage, aws_environment(kit.profile, clients.region))
+    record = deployed_record_path(names.stage, kit.deployed_dir)
+    if record.exists():
+        say(f"chalice delete --stage {names.stage}")
+        kit.chalice.delete(names.stage, aws_environment(kit.profile, clients.region))
+    else:
+        say(f"Lambdas: no Chalice deployment recorded for stage {names.stage} ({record})")
     secret_deleted = delete_token_secret(clients.ssm, plan.secret_parameter)
     say(f"token secret {plan.secret_parameter}: {'deleted' if secret_deleted else 'none'}")
     bucket_deleted = False
