@@ -202,3 +202,12 @@ def test_deploy_and_destroy_are_wsgate_commands() -> None:
 
     result = CliRunner().invoke(main, ["--help"])
     assert "deploy" in result.output and "destroy" in result.output
+
+
+def test_the_plan_names_every_function_the_chalice_app_declares() -> None:
+    from chalice_app.app import app
+
+    plan = deploy_plan(DeployConfig(stage="dev"), "eu-west-1", None)
+    declared = [f.name for f in app.pure_lambda_functions] + [e.name for e in app.event_sources]
+    assert "authorizer" in declared
+    assert plan.functions == tuple(f"wsgate-dev-{name}" for name in declared)

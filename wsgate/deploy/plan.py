@@ -11,8 +11,6 @@ from wsgate.deploy.errors import ConfigError
 
 TEMPLATE_BODY_LIMIT = 51_200
 """Bytes CloudFormation accepts as ``TemplateBody``; larger templates go through S3."""
-CHALICE_FUNCTIONS = ("authorizer", "ops", "prune")
-"""The functions ``chalice_app/app.py`` declares (``lambda_function``/``schedule`` names)."""
 CAPABILITIES = ("CAPABILITY_IAM",)
 ACCOUNT_PLACEHOLDER = "<account-id>"
 REGION_PLACEHOLDER = "<region>"
@@ -45,6 +43,15 @@ class Plan:
         return out
 
 
+def chalice_functions() -> tuple[str, ...]:
+    """The functions ``chalice_app/app.py`` declares: its Lambda functions and the handlers of
+    its event sources (the scheduled prune), read from the app rather than listed again."""
+    from chalice_app.app import app
+
+    declared = [f.name for f in app.pure_lambda_functions]
+    return tuple(declared + [source.name for source in app.event_sources])
+
+
 def _default_bucket(names: StackNames, region: str, account: str | None) -> str:
     """Validated with a real account id's (and a long region's) length even when a dry run
     does not know them; the placeholders are put back for display."""
@@ -73,7 +80,7 @@ def _common(config: DeployConfig, region: str, account: str | None) -> Plan:
         region=region,
         bucket=bucket,
         secret_parameter=names.token_secret_parameter,
-        functions=tuple(names.function(f) for f in CHALICE_FUNCTIONS),
+        functions=tuple(names.function(f) for f in chalice_functions()),
     )
 
 
