@@ -211,3 +211,14 @@ def test_the_plan_names_every_function_the_chalice_app_declares() -> None:
     declared = [f.name for f in app.pure_lambda_functions] + [e.name for e in app.event_sources]
     assert "authorizer" in declared
     assert plan.functions == tuple(f"wsgate-dev-{name}" for name in declared)
+
+
+def test_the_real_synthesizer_writes_the_deployed_authorizer_and_stage() -> None:
+    from wsgate.deploy.run import synthesize_for
+
+    arn = "arn:aws:lambda:eu-west-1:123456789012:function:wsgate-dev-authorizer"
+    template = synthesize_for(DeployConfig(stage="dev"), arn)
+    resources = template["Resources"]
+    assert resources["AuthorizerInvokePermission"]["Properties"]["FunctionName"] == arn
+    assert resources["Stage"]["Properties"]["StageName"] == "dev"
+    assert resources["ConnectRoute"]["Properties"]["AuthorizationType"] == "CUSTOM"

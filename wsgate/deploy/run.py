@@ -27,7 +27,7 @@ from wsgate.deploy.aws import Clients, account_id
 from wsgate.deploy.chalice_config import chalice_config_problems
 from wsgate.deploy.chalice_step import ChaliceRunner, aws_environment
 from wsgate.deploy.config import DeployConfig
-from wsgate.deploy.errors import ChaliceError, ConfigError
+from wsgate.deploy.errors import ChaliceError, ConfigError, DeployError
 from wsgate.deploy.plan import TEMPLATE_BODY_LIMIT, Plan, deploy_plan, destroy_plan
 from wsgate.deploy.secret import delete_token_secret, ensure_token_secret
 from wsgate.deploy.stack import StackResult, TemplateSource, Waiter, delete_stack, deploy_stack
@@ -39,14 +39,20 @@ Synthesizer = Callable[[DeployConfig, str], dict[str, Any]]
 
 
 def build_service_artifact(output_dir: Path, *, architecture: str = "x86_64") -> BuiltArtifact:
-    """The artifact engineer's builder, imported only when a real deployment needs it."""
-    from wsgate.artifact import build_artifact  # type: ignore[import-not-found,unused-ignore]
+    """``wsgate.artifact``'s builder, imported only when a real deployment runs."""
+    try:
+        from wsgate.artifact import build_artifact  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as error:
+        raise DeployError(
+            f"cannot build the service artifact ({error}): reinstall wsgate"
+        ) from None
 
     artifact: BuiltArtifact = build_artifact(output_dir, architecture=architecture)
     return artifact
 
 
 def synthesize_for(config: DeployConfig, authorizer: str) -> dict[str, Any]:
+    """What ``wsgate synth --from-chalice STAGE`` writes for the configured stage."""
     from infra.options import SynthOptions
     from infra.template import synthesize
 
