@@ -25,6 +25,7 @@ from troposphere import (
 from troposphere import awslambda as lambda_
 
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
+from shared.names import StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
 from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
@@ -54,7 +55,7 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
     api = template.add_resource(
         apigatewayv2.Api(
             "WebSocketApi",
-            Name=Sub("${AWS::StackName}-chat"),
+            Name=Sub(StackNames.in_template().api),
             ProtocolType="WEBSOCKET",
             RouteSelectionExpression=ROUTE_SELECTION_EXPRESSION,
             ApiKeySelectionExpression=API_KEY_SELECTION[options.api_key_source],

@@ -143,6 +143,20 @@ class StackNames:
     def usage_plan_id_parameter(self) -> str:
         return f"{self.parameter_root}/{self.stage}/usage-plan-id"
 
+    @property
+    def api(self) -> str:
+        """The WebSocket API's name, and its usage plan's (the ops Lambda lists keys by plan)."""
+        return f"{self.stack}-chat"
+
+    @property
+    def dev_api_key(self) -> str:
+        """The development API key the stack creates in the usage plan."""
+        return f"{self.stack}-dev"
+
+    @property
+    def access_log_group(self) -> str:
+        return f"/wsgate/{self.stack}/access"
+
     def artifact_bucket(self, account_id: str, region: str) -> str:
         """The default bucket for service artifacts and large templates: one per stack,
         account and region, since bucket names are global."""

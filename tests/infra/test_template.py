@@ -414,6 +414,11 @@ def test_names_come_from_shared_names(templates: dict[str, Any]) -> None:
         EXECUTE_API_ENDPOINT_SUB,
         {"Api": {"Ref": "WebSocketApi"}, "Stage": {"Ref": "Stage"}},
     ]
+    assert resources["WebSocketApi"]["Properties"]["Name"] == {"Fn::Sub": names.api}
+    assert resources["UsagePlan"]["Properties"]["UsagePlanName"] == {"Fn::Sub": names.api}
+    assert resources["DevApiKey"]["Properties"]["Name"] == {"Fn::Sub": names.dev_api_key}
+    log_group = resources["AccessLogGroup"]["Properties"]["LogGroupName"]
+    assert log_group == {"Fn::Sub": names.access_log_group}
     outputs = templates["vpc-link"]["Outputs"]
     assert outputs["WebSocketUrl"]["Value"]["Fn::Sub"][0] == WEBSOCKET_URL_SUB
     concrete = StackNames("chat-prod", "prod")

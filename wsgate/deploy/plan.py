@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from infra.chalice_outputs import AUTHORIZER_FUNCTION
 from shared.names import StackNames
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import ConfigError
@@ -84,6 +85,21 @@ def _common(config: DeployConfig, region: str, account: str | None) -> Plan:
     )
 
 
+def _stack_touches(names: StackNames, parameters: dict[str, str]) -> tuple[str, ...]:
+    return (
+        f"capabilities: {', '.join(CAPABILITIES)}",
+        *(f"parameter {key}={value}" for key, value in parameters.items()),
+        f"dynamodb table {names.table} (retained on delete)",
+        f"ssm {names.table_name_parameter}",
+        f"ssm {names.connections_endpoint_parameter}",
+        f"ssm {names.usage_plan_id_parameter}",
+        f"websocket api {names.api}, stage {names.stage}, usage plan {names.api}, "
+        f"api key {names.dev_api_key}, log group {names.access_log_group}",
+        "vpc, nat gateway, internal nlb, auto scaling group, vpc link",
+        "stack events streamed until the stack is complete",
+    )
+
+
 def deploy_plan(config: DeployConfig, region: str, account: str | None) -> Plan:
     plan = _common(config, region, account)
     names = plan.names
@@ -122,25 +138,14 @@ def deploy_plan(config: DeployConfig, region: str, account: str | None) -> Plan:
             Step(
                 "synthesize the template with the deployed $connect authorizer",
                 (
-                    f"authorizer: {names.function('authorizer')} (from the Chalice record)",
+                    f"authorizer: {names.function(AUTHORIZER_FUNCTION)} (from the Chalice record)",
                     f"over {TEMPLATE_BODY_LIMIT} bytes: s3://{plan.bucket}/"
                     f"{names.template_key('<sha256>')}",
                 ),
             ),
             Step(
                 f"deploy stack {names.stack} through a change set (create or update)",
-                (
-                    f"capabilities: {', '.join(CAPABILITIES)}",
-                    *(f"parameter {key}={value}" for key, value in parameters.items()),
-                    f"dynamodb table {names.table} (retained on delete)",
-                    f"ssm {names.table_name_parameter}",
-                    f"ssm {names.connections_endpoint_parameter}",
-                    f"ssm {names.usage_plan_id_parameter}",
-                    f"websocket api {names.stack}-chat, stage {names.stage}, usage plan "
-                    f"{names.stack}-chat, api key {names.stack}-dev",
-                    "vpc, nat gateway, internal nlb, auto scaling group, vpc link",
-                    "stack events streamed until the stack is complete",
-                ),
+                _stack_touches(names, parameters),
             ),
             Step("print the stack outputs and a ready wscat command"),
         ]
