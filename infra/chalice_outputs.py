@@ -5,24 +5,36 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-DEPLOYED_DIR = Path(__file__).resolve().parents[1] / "chalice_app" / ".chalice" / "deployed"
+CHALICE_DIR = Path(__file__).resolve().parents[1] / "chalice_app"
+DEPLOYED_DIR = CHALICE_DIR / ".chalice" / "deployed"
+AUTHORIZER_FUNCTION = "authorizer"
+"""The name ``chalice_app/app.py`` gives the ``$connect`` authorizer (``lambda_function``)."""
 
 
 class ChaliceNotDeployedError(RuntimeError):
     """``chalice deploy`` has not been run for the stage (or did not create the function)."""
 
 
-def authorizer_arn(stage: str, deployed_dir: Path = DEPLOYED_DIR) -> str:
-    path = deployed_dir / f"{stage}.json"
+def deployed_record_path(stage: str, deployed_dir: Path | None = None) -> Path:
+    """Where ``chalice deploy --stage STAGE`` records what it created."""
+    return (deployed_dir or DEPLOYED_DIR) / f"{stage}.json"
+
+
+def authorizer_arn(stage: str, deployed_dir: Path | None = None) -> str:
+    path = deployed_record_path(stage, deployed_dir)
     try:
         record = json.loads(path.read_text())
     except FileNotFoundError:
         raise ChaliceNotDeployedError(
             f"{path} not found: run 'cd chalice_app && chalice deploy --stage {stage}' first"
         ) from None
+    except json.JSONDecodeError as error:
+        raise ChaliceNotDeployedError(
+            f"{path} is not JSON ({error}): run 'chalice deploy --stage {stage}' again"
+        ) from None
     for resource in record.get("resources", []):
         if resource.get("resource_type") == "lambda_function" and resource.get("name", "").endswith(
-            "authorizer"
+            AUTHORIZER_FUNCTION
         ):
             return str(resource["lambda_arn"])
     raise ChaliceNotDeployedError(f"{path} records no 'authorizer' Lambda function")

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
+from shared.names import DEFAULT_STAGE
 from shared.routes import ROUTES, Route
 
 IntegrationMode = Literal["vpc-link", "http", "mock"]
@@ -28,6 +30,24 @@ IDENTITY_SOURCES: dict[str, list[str]] = {
 
 SERVICE_PORT = 8080
 
+LAMBDA_ARN_PATTERN = re.compile(
+    r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"
+)
+"""A Lambda function ARN, optionally qualified by a version or alias."""
+OPEN_CONNECT_FLAG = "--insecure-no-authorizer"
+"""The ``wsgate synth`` flag that deploys ``$connect`` without an authorizer (tutorial only)."""
+
+
+class MissingAuthorizerError(ValueError):
+    """``$connect`` would be open to anyone, and nobody asked for that."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no authorizer for $connect: pass --from-chalice STAGE (after 'chalice deploy "
+            "--stage STAGE') or --authorizer-arn ARN; only for the tutorial's first steps, "
+            f"{OPEN_CONNECT_FLAG} deploys $connect open to anyone"
+        )
+
 
 @dataclass(frozen=True)
 class SynthOptions:
@@ -42,9 +62,23 @@ class SynthOptions:
     """Also pass the connection id as an ``connectionId`` header through request parameters
     (the tutorial's proxy variant), besides the body the template builds."""
     routes: tuple[Route, ...] = ROUTES
-    stage_name: str = "prod"
+    stage_name: str = DEFAULT_STAGE
+    authorizer_arn: str | None = None
+    """The ``$connect`` authorizer Lambda. Part of the template itself (not a parameter) so
+    that changing it changes the Deployment's logical id and reaches the stage."""
+    open_connect: bool = False
+    """Deploy ``$connect`` with no authorizer: only when asked for by name (tutorial)."""
 
     def __post_init__(self) -> None:
+        if self.authorizer_arn is None and not self.open_connect:
+            raise MissingAuthorizerError()
+        if self.authorizer_arn is not None and self.open_connect:
+            raise ValueError(f"{OPEN_CONNECT_FLAG} contradicts an authorizer ARN: choose one")
+        if self.authorizer_arn is not None and not LAMBDA_ARN_PATTERN.match(self.authorizer_arn):
+            raise ValueError(
+                f"authorizer ARN {self.authorizer_arn!r} is not a Lambda function ARN "
+                "(arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+            )
         if self.integration == "http" and not self.backend_url:
             raise ValueError("--integration http needs --backend-url (e.g. http://host:8080)")
         if self.backend_url and self.backend_url.endswith("/"):

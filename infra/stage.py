@@ -13,6 +13,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigateway, apiga
 
 from infra.accepted_findings import suppressions
 from infra.iam import assumed_by
+from shared.names import StackNames
 
 
 def add_stage(
@@ -76,7 +77,7 @@ def add_stage(
     access_logs = template.add_resource(
         logs.LogGroup(
             "AccessLogGroup",
-            LogGroupName=Sub("/wsgate/${AWS::StackName}/access"),
+            LogGroupName=Sub(StackNames.in_template().access_log_group),
             RetentionInDays=Ref(retention),
             Metadata=suppressions(checkov=("CKV_AWS_158",)),
         )
@@ -98,7 +99,7 @@ def add_stage(
     )
     return template.add_resource(
         apigatewayv2.Stage(
-            "ProdStage",
+            "Stage",
             ApiId=Ref(api),
             StageName=stage_name,
             DeploymentId=Ref(deployment),

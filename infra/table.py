@@ -14,13 +14,7 @@ from shared.connections_table import (
     key_schema,
     room_index,
 )
-from shared.ops_actions import (
-    connections_endpoint_parameter,
-    table_name_parameter,
-    usage_plan_id_parameter,
-)
-
-TABLE_NAME = "${AWS::StackName}-connections"
+from shared.names import StackNames
 
 
 def add_table(template: Template) -> dynamodb.Table:
@@ -28,7 +22,7 @@ def add_table(template: Template) -> dynamodb.Table:
     return template.add_resource(
         dynamodb.Table(
             "ConnectionsTable",
-            TableName=Sub(TABLE_NAME),
+            TableName=Sub(StackNames.cfn_table()),
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[dynamodb.KeySchema(**k) for k in key_schema()],
             AttributeDefinitions=[
@@ -58,14 +52,12 @@ def add_table(template: Template) -> dynamodb.Table:
 def add_ops_parameters(
     template: Template, stage_name: str, table: Any, connections_url: Any, usage_plan: Any
 ) -> None:
-    """Written under ``/wsgate/<stage>/``; the names come from ``shared.ops_actions``."""
+    """Where the ops Lambda finds the stack: ``/<stack>/<stage>/...``, named by
+    ``shared.names.StackNames`` (the Lambda reads the same names)."""
+    names = StackNames.in_template(stage_name)
     for title, name, value in (
-        ("TableNameParameter", table_name_parameter(stage_name), Ref(table)),
-        (
-            "ConnectionsEndpointParameter",
-            connections_endpoint_parameter(stage_name),
-            connections_url,
-        ),
-        ("UsagePlanIdParameter", usage_plan_id_parameter(stage_name), Ref(usage_plan)),
+        ("TableNameParameter", names.table_name_parameter, Ref(table)),
+        ("ConnectionsEndpointParameter", names.connections_endpoint_parameter, connections_url),
+        ("UsagePlanIdParameter", names.usage_plan_id_parameter, Ref(usage_plan)),
     ):
-        template.add_resource(ssm.Parameter(title, Name=name, Type="String", Value=value))
+        template.add_resource(ssm.Parameter(title, Name=Sub(name), Type="String", Value=value))

@@ -16,6 +16,7 @@ from infra.stage import add_stage
 from infra.table import add_ops_parameters, add_table
 from infra.usage_plan import add_usage_plan
 from infra.websocket_api import add_api, deployment_id
+from shared.names import EXECUTE_API_ENDPOINT_SUB, WEBSOCKET_URL_SUB
 
 
 def build_template(options: SynthOptions | None = None) -> Template:
@@ -37,32 +38,21 @@ def build_template(options: SynthOptions | None = None) -> Template:
         template,
         ws.api,
         ws.routes,
-        deployment_id(template, ws.deployment_inputs),
+        deployment_id(ws.deployment_inputs, stage_variables),
         stage_variables,
         options.stage_name,
     )
     plan = add_usage_plan(template, ws.api, stage)
-    connections_url = Sub(
-        "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/" + options.stage_name
-    )
+    endpoint_names = {"Api": Ref(ws.api), "Stage": Ref(stage)}
+    connections_url = Sub(EXECUTE_API_ENDPOINT_SUB, **endpoint_names)
     add_ops_parameters(template, options.stage_name, table, connections_url, plan)
     add_custom_domain(template, ws.api, stage)
 
     outputs = [
-        Output(
-            "WebSocketUrl",
-            Value=Sub(
-                "wss://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
-                + options.stage_name
-            ),
-        ),
+        Output("WebSocketUrl", Value=Sub(WEBSOCKET_URL_SUB, **endpoint_names)),
         Output(
             "ConnectionsUrl",
-            Value=Sub(
-                "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/"
-                + options.stage_name
-                + "/@connections"
-            ),
+            Value=Sub(EXECUTE_API_ENDPOINT_SUB + "/@connections", **endpoint_names),
         ),
         Output("ApiId", Value=Ref(ws.api)),
         Output("StageName", Value=Ref(stage)),

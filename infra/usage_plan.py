@@ -8,7 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from troposphere import Equals, If, Not, NoValue, Parameter, Ref, Sub, Template, apigateway
+from troposphere import (
+    Equals,
+    If,
+    Not,
+    NoValue,
+    Output,
+    Parameter,
+    Ref,
+    Sub,
+    Template,
+    apigateway,
+)
+
+from shared.names import StackNames
 
 HAS_DEV_KEY_VALUE = "HasDevApiKeyValue"
 
@@ -36,7 +49,7 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
     plan = template.add_resource(
         apigateway.UsagePlan(
             "UsagePlan",
-            UsagePlanName=Sub("${AWS::StackName}-chat"),
+            UsagePlanName=Sub(StackNames.in_template().api),
             Description="Usage plan for the chat app",
             ApiStages=[apigateway.ApiStage(ApiId=Ref(api), Stage=Ref(stage))],
             Throttle=apigateway.ThrottleSettings(
@@ -50,10 +63,13 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
     key = template.add_resource(
         apigateway.ApiKey(
             "DevApiKey",
-            Name=Sub("${AWS::StackName}-dev"),
+            Name=Sub(StackNames.in_template().dev_api_key),
             Enabled=True,
             Value=If(HAS_DEV_KEY_VALUE, Ref(p["DevApiKeyValue"]), NoValue),
         )
+    )
+    template.add_output(
+        Output("DevApiKeyId", Value=Ref(key), Description="get-api-key --include-value reads it")
     )
     template.add_resource(
         apigateway.UsagePlanKey(

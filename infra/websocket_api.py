@@ -8,31 +8,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from troposphere import (
     AWSObject,
-    Equals,
     GetAtt,
-    If,
     Join,
-    Not,
-    NoValue,
-    Parameter,
     Ref,
     Sub,
     Template,
     apigatewayv2,
+    encode_to_dict,
 )
 from troposphere import awslambda as lambda_
 
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
+from shared.names import StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
 from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
 
-HAS_AUTHORIZER = "HasAuthorizer"
 MOCK_TEMPLATE = '{"statusCode": 200}'
 MOCK_REPLY = '{"routeKey": "$context.routeKey", "connectionId": "$context.connectionId"}'
 """What a MOCK two-way route answers: enough to see routing work, as the tutorial's step 1."""
@@ -49,7 +46,8 @@ def logical_name(route: Route) -> str:
 class WebSocketApi:
     api: apigatewayv2.Api
     routes: list[apigatewayv2.Route]
-    authorizer: apigatewayv2.Authorizer
+    authorizer: apigatewayv2.Authorizer | None
+    """None only with ``SynthOptions.open_connect`` (the tutorial's first steps)."""
     deployment_inputs: list[AWSObject]
 
 
@@ -57,54 +55,17 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
     api = template.add_resource(
         apigatewayv2.Api(
             "WebSocketApi",
-            Name=Sub("${AWS::StackName}-chat"),
+            Name=Sub(StackNames.in_template().api),
             ProtocolType="WEBSOCKET",
             RouteSelectionExpression=ROUTE_SELECTION_EXPRESSION,
             ApiKeySelectionExpression=API_KEY_SELECTION[options.api_key_source],
             Description="wsgate chat (generated from shared/routes.py)",
         )
     )
-    authorizer_arn = template.add_parameter(
-        Parameter(
-            "AuthorizerFunctionArn",
-            Type="String",
-            Default="",
-            Description="ARN of the Chalice authorizer Lambda (wsgate synth --from-chalice); "
-            "empty deploys $connect without an authorizer (the tutorial's first steps).",
-        )
-    )
-    template.add_condition(HAS_AUTHORIZER, Not(Equals(Ref(authorizer_arn), "")))
-    identity = IDENTITY_SOURCES[options.identity_source]
-    authorizer_props: dict[str, Any] = {
-        "Condition": HAS_AUTHORIZER,
-        "ApiId": Ref(api),
-        "Name": "wsgate-token",
-        "AuthorizerType": "REQUEST",
-        "AuthorizerUri": Sub(
-            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
-            "/functions/${AuthorizerFunctionArn}/invocations"
-        ),
-    }
-    if identity:
-        authorizer_props["IdentitySource"] = identity
-    authorizer = template.add_resource(
-        apigatewayv2.Authorizer("ConnectAuthorizer", **authorizer_props)
-    )
-    template.add_resource(
-        lambda_.Permission(
-            "AuthorizerInvokePermission",
-            Condition=HAS_AUTHORIZER,
-            Action="lambda:InvokeFunction",
-            FunctionName=Ref(authorizer_arn),
-            Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                "${WebSocketApi}/authorizers/${ConnectAuthorizer}"
-            ),
-        )
-    )
-
-    inputs: list[AWSObject] = []
+    authorizer = _add_authorizer(template, api, options)
+    # The API and its authorizer are deployed configuration too (key source, identity
+    # sources, Lambda ARN): hashing them makes each change a new Deployment.
+    inputs: list[AWSObject] = [api] + ([authorizer] if authorizer is not None else [])
     schemas = gateway_schemas(options.routes)
     models = {}
     for name, schema in schemas.items():
@@ -149,8 +110,9 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
             "OperationName": logical_name(route),
         }
         if route.authorizer:
-            props["AuthorizationType"] = If(HAS_AUTHORIZER, "CUSTOM", "NONE")
-            props["AuthorizerId"] = If(HAS_AUTHORIZER, Ref(authorizer), NoValue)
+            props["AuthorizationType"] = "NONE" if authorizer is None else "CUSTOM"
+            if authorizer is not None:
+                props["AuthorizerId"] = Ref(authorizer)
         if route.api_key_required:
             props["ApiKeyRequired"] = True
         if route.model_name:
@@ -175,6 +137,46 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
                 )
             )
     return WebSocketApi(api=api, routes=routes, authorizer=authorizer, deployment_inputs=inputs)
+
+
+def _add_authorizer(
+    template: Template, api: Any, options: SynthOptions
+) -> apigatewayv2.Authorizer | None:
+    """The ``$connect`` REQUEST authorizer and the permission for API Gateway to invoke it.
+
+    The ARN is written into the template rather than taken as a parameter: a parameter's value
+    never reaches the Deployment's logical id, so setting it on an existing stack would leave
+    the stage serving the old (unauthorized) snapshot.
+    """
+    if options.authorizer_arn is None:
+        return None
+    props: dict[str, Any] = {
+        "ApiId": Ref(api),
+        "Name": "wsgate-token",
+        "AuthorizerType": "REQUEST",
+        "AuthorizerUri": Sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+            "/functions/${Function}/invocations",
+            Function=options.authorizer_arn,
+        ),
+    }
+    identity = IDENTITY_SOURCES[options.identity_source]
+    if identity:
+        props["IdentitySource"] = identity
+    authorizer = template.add_resource(apigatewayv2.Authorizer("ConnectAuthorizer", **props))
+    template.add_resource(
+        lambda_.Permission(
+            "AuthorizerInvokePermission",
+            Action="lambda:InvokeFunction",
+            FunctionName=options.authorizer_arn,
+            Principal="apigateway.amazonaws.com",
+            SourceArn=Sub(
+                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+                "${WebSocketApi}/authorizers/${ConnectAuthorizer}"
+            ),
+        )
+    )
+    return authorizer
 
 
 def _integration(route: Route, api: Any, options: SynthOptions) -> apigatewayv2.Integration:
@@ -216,13 +218,19 @@ def _integration(route: Route, api: Any, options: SynthOptions) -> apigatewayv2.
     return apigatewayv2.Integration(name, **props)
 
 
-def deployment_id(template: Template, inputs: list[AWSObject]) -> str:
+def deployment_id(inputs: list[AWSObject], stage_variables: Mapping[str, Any] | None = None) -> str:
     """A Deployment logical id that changes whenever what it deploys changes.
 
     CloudFormation only creates a new deployment when the Deployment resource is replaced;
-    with a fixed id, an updated route or template would never reach the stage.
+    with a fixed id, an updated route or template would never reach the stage. The inputs
+    reference no template parameter (a parameter's value is never part of the hash), which
+    ``tests/infra/test_template.py`` checks; the stage variables' definitions are hashed too,
+    so a route reading a new variable cannot run against an old snapshot.
     """
     digest = hashlib.sha256()
     for resource in sorted(inputs, key=lambda r: r.title):
-        digest.update(json.dumps(resource.to_dict(), sort_keys=True, default=str).encode())
+        digest.update(resource.title.encode())
+        digest.update(json.dumps(resource.to_dict(), sort_keys=True).encode())
+    if stage_variables:
+        digest.update(json.dumps(encode_to_dict(dict(stage_variables)), sort_keys=True).encode())
     return f"Deployment{digest.hexdigest()[:10]}"

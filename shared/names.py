@@ -35,7 +35,13 @@ CHALICE_APP_NAME = "wsgate"
 ROOM_INDEX = "room-index"
 
 _TABLE_NAME = "{stack}-connections"
+_ARTIFACT_BUCKET = "{stack}-artifacts-{account}-{region}"
+_TEMPLATE_KEY = "templates/{stack}/{digest}.json"
+BUCKET_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+"""S3's rule for bucket names (lower case, 3-63 characters)."""
 _PARAMETER_ROOT = "/{stack}"
+CFN_STACK_NAME = "${AWS::StackName}"
+"""The stack name as an ``Fn::Sub`` variable: :meth:`StackNames.in_template` formats with it."""
 
 STACK_NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 """CloudFormation's rule for stack names."""
@@ -76,6 +82,15 @@ EXECUTE_API_ENDPOINT_SUB = "https://${Api}.execute-api.${AWS::Region}.${AWS::URL
 ``Stage``), so the template and the Python agree on the form."""
 
 
+def s3_object_url(bucket: str, key: str, region: str) -> str:
+    """The virtual-hosted URL of an object, the form CloudFormation's ``TemplateURL`` takes."""
+    return f"https://{bucket}.s3.{region}.{dns_suffix(region)}/{key}"
+
+
+WEBSOCKET_URL_SUB = "wss://" + EXECUTE_API_ENDPOINT_SUB.removeprefix("https://")
+"""The URL clients connect to: the same host and stage as the ``@connections`` endpoint."""
+
+
 @dataclass(frozen=True)
 class StackNames:
     """The names one deployed stack (and one API stage) uses.
@@ -88,7 +103,7 @@ class StackNames:
     stage: str = DEFAULT_STAGE
 
     def __post_init__(self) -> None:
-        if not STACK_NAME_PATTERN.match(self.stack):
+        if self.stack != CFN_STACK_NAME and not STACK_NAME_PATTERN.match(self.stack):
             raise ValueError(
                 f"stack name {self.stack!r}: CloudFormation allows letters, digits and hyphens, "
                 "starting with a letter, at most 128 characters"
@@ -128,9 +143,44 @@ class StackNames:
     def usage_plan_id_parameter(self) -> str:
         return f"{self.parameter_root}/{self.stage}/usage-plan-id"
 
+    @property
+    def api(self) -> str:
+        """The WebSocket API's name, and its usage plan's (the ops Lambda lists keys by plan)."""
+        return f"{self.stack}-chat"
+
+    @property
+    def dev_api_key(self) -> str:
+        """The development API key the stack creates in the usage plan."""
+        return f"{self.stack}-dev"
+
+    @property
+    def access_log_group(self) -> str:
+        return f"/wsgate/{self.stack}/access"
+
+    def artifact_bucket(self, account_id: str, region: str) -> str:
+        """The default bucket for service artifacts and large templates: one per stack,
+        account and region, since bucket names are global."""
+        name = _ARTIFACT_BUCKET.format(stack=self.stack.lower(), account=account_id, region=region)
+        if not BUCKET_NAME_PATTERN.match(name):
+            raise ValueError(
+                f"default artifact bucket {name!r} is not a valid S3 bucket name (3-63 lower-case "
+                "characters): set a bucket in [tool.wsgate] or pass --bucket"
+            )
+        return name
+
+    def template_key(self, digest: str) -> str:
+        """Where a template too large for ``TemplateBody`` is uploaded (content-addressed)."""
+        return _TEMPLATE_KEY.format(stack=self.stack, digest=digest)
+
     def function(self, name: str) -> str:
         """A Chalice function's deployed name (Chalice: ``<app>-<stage>-<function>``)."""
         return f"{CHALICE_APP_NAME}-{self.stage}-{name}"
+
+    @classmethod
+    def in_template(cls, stage: str = DEFAULT_STAGE) -> StackNames:
+        """The names as ``Fn::Sub`` strings, for a template that learns its stack name only when
+        deployed: every property formats ``${AWS::StackName}`` where the stack name goes."""
+        return cls(stack=CFN_STACK_NAME, stage=stage)
 
     @staticmethod
     def cfn_table() -> str:

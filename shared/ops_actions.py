@@ -1,8 +1,7 @@
-"""The ops Lambda's actions, and the SSM parameters through which it finds the stack.
+"""The ops Lambda's actions.
 
-The infra stack writes the parameters (so ``chalice deploy`` and the CloudFormation stack can
-be deployed in either order without copying ids by hand); the ops Lambda reads them. Both import
-the names from here.
+The SSM parameters through which it finds the stack are named in ``shared.names``
+(``StackNames``), with every other name the template and the Lambdas share.
 """
 
 from __future__ import annotations
@@ -13,20 +12,6 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from shared.client_messages import MAX_MESSAGE_CHARS, RoomName
-
-PARAMETER_PREFIX = "/wsgate"
-
-
-def table_name_parameter(stage: str) -> str:
-    return f"{PARAMETER_PREFIX}/{stage}/table-name"
-
-
-def connections_endpoint_parameter(stage: str) -> str:
-    return f"{PARAMETER_PREFIX}/{stage}/connections-endpoint"
-
-
-def usage_plan_id_parameter(stage: str) -> str:
-    return f"{PARAMETER_PREFIX}/{stage}/usage-plan-id"
 
 
 class _Action(BaseModel):

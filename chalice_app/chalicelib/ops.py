@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from shared import frames
 from shared.connection_store import ConnectionStore
 from shared.connections_api import ConnectionsApi
+from shared.names import DEFAULT_STACK_NAME, ENV_STACK_NAME, StackNames
 from shared.ops_actions import (
     OPS_ACTION,
     Broadcast,
@@ -24,9 +25,6 @@ from shared.ops_actions import (
     Kick,
     Prune,
     Usage,
-    connections_endpoint_parameter,
-    table_name_parameter,
-    usage_plan_id_parameter,
 )
 
 STAGE_ENV = "WSGATE_STAGE"
@@ -50,10 +48,11 @@ class OpsConfig:
     def from_ssm(cls, stage: str | None = None) -> OpsConfig:
         stage = stage or os.environ.get(STAGE_ENV, "prod")
         ssm = boto3.client("ssm")
+        stack = StackNames(os.environ.get(ENV_STACK_NAME, DEFAULT_STACK_NAME), stage)
         names = {
-            "table": table_name_parameter(stage),
-            "endpoint": connections_endpoint_parameter(stage),
-            "plan": usage_plan_id_parameter(stage),
+            "table": stack.table_name_parameter,
+            "endpoint": stack.connections_endpoint_parameter,
+            "plan": stack.usage_plan_id_parameter,
         }
         found = ssm.get_parameters(Names=list(names.values()))
         values = {p["Name"]: p["Value"] for p in found["Parameters"]}

@@ -17,12 +17,8 @@ from chalice.test import Client
 from chalice_app.app import app
 from chalice_app.chalicelib import ops
 from chalice_app.chalicelib.ops import OpsConfig
-from shared.ops_actions import (
-    Usage,
-    connections_endpoint_parameter,
-    table_name_parameter,
-    usage_plan_id_parameter,
-)
+from shared.names import DEFAULT_STACK_NAME, StackNames
+from shared.ops_actions import Usage
 from tests.support.connections_endpoint import ConnectionsEndpoint
 from tests.support.moto import CREDENTIALS, REGION, client, create_connections_table
 
@@ -60,10 +56,11 @@ def stack(
     create_connections_table(aws_endpoint, table_name)
     plan = client("apigateway", aws_endpoint).create_usage_plan(name="plan")
     ssm = client("ssm", aws_endpoint)
+    names = StackNames(DEFAULT_STACK_NAME, STAGE)
     for name, value in {
-        table_name_parameter(STAGE): table_name,
-        connections_endpoint_parameter(STAGE): endpoint.url,
-        usage_plan_id_parameter(STAGE): plan["id"],
+        names.table_name_parameter: table_name,
+        names.connections_endpoint_parameter: endpoint.url,
+        names.usage_plan_id_parameter: plan["id"],
     }.items():
         ssm.put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
     table = boto3.resource(

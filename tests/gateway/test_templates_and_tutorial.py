@@ -98,7 +98,17 @@ def test_wsgate_gateway_serves_synth_mock_to_wscat(tmp_path: Path) -> None:
     """Done-when of the issue: `wsgate gateway` on `wsgate synth --integration mock`, wscat."""
     template = tmp_path / "mock.json"
     subprocess.run(
-        [sys.executable, "-m", "wsgate.cli", "synth", "--integration", "mock", "-o", str(template)],
+        [
+            sys.executable,
+            "-m",
+            "wsgate.cli",
+            "synth",
+            "--integration",
+            "mock",
+            "--insecure-no-authorizer",
+            "-o",
+            str(template),
+        ],
         check=True,
         capture_output=True,
     )

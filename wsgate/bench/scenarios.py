@@ -114,7 +114,9 @@ async def echo_and_gateway(sizes: Sizes, results: Results, progress: Progress) -
 
     with tempfile.TemporaryDirectory() as directory:
         template = Path(directory) / "mock.json"
-        template.write_text(json.dumps(synthesize(SynthOptions(integration="mock"))))
+        template.write_text(
+            json.dumps(synthesize(SynthOptions(integration="mock", open_connect=True)))
+        )
         baseline_server = await start_baseline()
         gateway_server = await start_mock_gateway(template)
         try:

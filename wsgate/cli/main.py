@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("wsgate.cli.gateway:gateway", "Run the local API Gateway for a template."),
     "local": ("wsgate.cli.local:local", "Run the whole chat stack on this machine."),
     "bench": ("wsgate.cli.bench:bench", "Benchmark the local stack against a baseline."),
+    "deploy": ("wsgate.cli.deploy:deploy", "Deploy artifact, Lambdas and stack to AWS."),
+    "destroy": ("wsgate.cli.deploy:destroy", "Remove what wsgate deploy created."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 

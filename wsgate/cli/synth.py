@@ -8,6 +8,9 @@ from pathlib import Path
 import click
 import yaml
 
+from infra.options import OPEN_CONNECT_FLAG
+from shared.names import DEFAULT_STAGE
+
 
 @click.command()
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="File (default: stdout).")
@@ -39,12 +42,19 @@ import yaml
     is_flag=True,
     help="Also send the connection id as a connectionId header (request parameters).",
 )
-@click.option("--stage", default="prod", show_default=True)
+@click.option("--stage", default=DEFAULT_STAGE, show_default=True)
 @click.option(
     "--from-chalice",
     "chalice_stage",
     metavar="STAGE",
-    help="Take AuthorizerFunctionArn's default from chalice_app/.chalice/deployed.",
+    help="The $connect authorizer is the one 'chalice deploy --stage STAGE' recorded.",
+)
+@click.option("--authorizer-arn", metavar="ARN", help="The $connect authorizer Lambda's ARN.")
+@click.option(
+    OPEN_CONNECT_FLAG,
+    "open_connect",
+    is_flag=True,
+    help="Tutorial only: $connect with NO authorizer, open to anyone with the API key.",
 )
 def synth(
     output: Path | None,
@@ -56,13 +66,24 @@ def synth(
     connection_id_header: bool,
     stage: str,
     chalice_stage: str | None,
+    authorizer_arn: str | None,
+    open_connect: bool,
 ) -> None:
-    """Generate the whole stack (VPC, NLB, ASG, VPC link, WebSocket API, usage plan, table)."""
-    from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn
+    """Generate the whole stack (VPC, NLB, ASG, VPC link, WebSocket API, usage plan, table).
+
+    The $connect authorizer is part of the template (--from-chalice or --authorizer-arn), so
+    switching it on or changing it always creates a new API deployment.
+    """
+    from infra.chalice_outputs import ChaliceNotDeployedError
+    from infra.chalice_outputs import authorizer_arn as chalice_authorizer_arn
     from infra.options import SynthOptions
     from infra.template import synthesize
 
     try:
+        if chalice_stage and authorizer_arn:
+            raise ValueError("--from-chalice and --authorizer-arn both name the authorizer")
+        if chalice_stage:
+            authorizer_arn = chalice_authorizer_arn(chalice_stage)
         options = SynthOptions(
             integration=integration,  # type: ignore[arg-type]
             backend_url=backend_url,
@@ -70,11 +91,10 @@ def synth(
             identity_source=identity_source,  # type: ignore[arg-type]
             connection_id_header=connection_id_header,
             stage_name=stage,
+            authorizer_arn=authorizer_arn,
+            open_connect=open_connect,
         )
         template = synthesize(options)
-        if chalice_stage:
-            arn = authorizer_arn(chalice_stage)
-            template["Parameters"]["AuthorizerFunctionArn"]["Default"] = arn
     except (ValueError, ChaliceNotDeployedError) as error:
         raise click.ClickException(str(error)) from None
     if fmt == "yaml":

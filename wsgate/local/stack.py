@@ -21,7 +21,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from shared.ops_actions import connections_endpoint_parameter, table_name_parameter
+from shared.names import StackNames
 from wsgate.local.aws_resources import (
     LOCAL_CREDENTIALS,
     AwsTarget,
@@ -44,7 +44,7 @@ REAL_AWS = "aws"
 
 STACK_NAME = "wsgate-local"
 LOCAL_AUTHORIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-local-authorizer"
-"""The template's authorizer parameter; the gateway runs the Chalice function in-process."""
+"""The template's $connect authorizer; the gateway runs the Chalice function in-process."""
 """The ``AWS::StackName`` the local gateway resolves; the table name derives from it."""
 
 
@@ -156,7 +156,6 @@ class LocalStack:
         template_path = self._synthesize()
         parameters = {
             "DevApiKeyValue": api_key,
-            "AuthorizerFunctionArn": LOCAL_AUTHORIZER_ARN,
             **dict(options.parameters),
         }
         facts = read_template_facts(template_path, parameters, STACK_NAME)
@@ -204,18 +203,21 @@ class LocalStack:
         from infra.template import synthesize
 
         template_path = self.state_dir / "template.json"
-        options = SynthOptions(api_key_source=self.options.api_key_source)  # type: ignore[arg-type]
+        options = SynthOptions(
+            api_key_source=self.options.api_key_source,  # type: ignore[arg-type]
+            authorizer_arn=LOCAL_AUTHORIZER_ARN,
+        )
         template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
         return template_path
 
     def _parameters(
         self, facts: TemplateFacts, token_secret: str, ports: dict[str, int]
     ) -> dict[str, str]:
-        stage = facts.stage
+        names = StackNames(STACK_NAME, facts.stage)
         return {
             _SECRET_PARAM: token_secret,
-            table_name_parameter(stage): facts.table_name,
-            connections_endpoint_parameter(stage): (f"http://127.0.0.1:{ports['gateway']}/{stage}"),
+            names.table_name_parameter: facts.table_name,
+            names.connections_endpoint_parameter: f"http://127.0.0.1:{ports['gateway']}/{names.stage}",
         }
 
     def _aws_env(self, target: AwsTarget) -> dict[str, str]:

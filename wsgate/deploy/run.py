@@ -1,0 +1,224 @@
+"""The two orchestrations, ``deploy`` and ``destroy``, over injectable collaborators.
+
+Every AWS call goes through :class:`~wsgate.deploy.aws.Clients`; Chalice and the artifact
+builder are passed in, so tests run the whole sequence against moto's server with stand-ins
+that record what they were asked to do.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn, deployed_record_path
+from wsgate.deploy.artifacts import (
+    BuiltArtifact,
+    delete_bucket,
+    ensure_bucket,
+    upload_artifact,
+    upload_template,
+)
+from wsgate.deploy.aws import Clients, account_id
+from wsgate.deploy.chalice_config import chalice_config_problems
+from wsgate.deploy.chalice_step import ChaliceRunner, aws_environment
+from wsgate.deploy.config import DeployConfig
+from wsgate.deploy.errors import ChaliceError, ConfigError, DeployError
+from wsgate.deploy.plan import TEMPLATE_BODY_LIMIT, Plan, deploy_plan, destroy_plan
+from wsgate.deploy.secret import delete_token_secret, ensure_token_secret
+from wsgate.deploy.stack import StackResult, TemplateSource, Waiter, delete_stack, deploy_stack
+
+ArtifactBuilder = Callable[..., BuiltArtifact]
+"""``build_artifact(output_dir, *, architecture=...)`` (``wsgate.artifact``'s signature)."""
+Synthesizer = Callable[[DeployConfig, str], dict[str, Any]]
+"""(config, authorizer ARN) -> template; the default runs ``infra.template.synthesize``."""
+
+
+def build_service_artifact(output_dir: Path, *, architecture: str = "x86_64") -> BuiltArtifact:
+    """``wsgate.artifact``'s builder, imported only when a real deployment runs."""
+    try:
+        from wsgate.artifact import build_artifact  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as error:
+        raise DeployError(
+            f"cannot build the service artifact ({error}): reinstall wsgate"
+        ) from None
+
+    artifact: BuiltArtifact = build_artifact(output_dir, architecture=architecture)
+    return artifact
+
+
+def synthesize_for(config: DeployConfig, authorizer: str) -> dict[str, Any]:
+    """What ``wsgate synth --from-chalice STAGE`` writes for the configured stage."""
+    from infra.options import SynthOptions
+    from infra.template import synthesize
+
+    return synthesize(SynthOptions(stage_name=config.stage, authorizer_arn=authorizer))
+
+
+@dataclass
+class Toolkit:
+    """The collaborators of a run; the defaults are the real ones."""
+
+    clients: Clients
+    chalice: ChaliceRunner
+    progress: Callable[[str], None]
+    build_artifact: ArtifactBuilder = build_service_artifact
+    synthesize: Synthesizer = synthesize_for
+    build_dir: Path = Path(".wsgate") / "build"
+    deployed_dir: Path | None = None
+    """Where Chalice records deployments (None: ``chalice_app/.chalice/deployed``)."""
+    chalice_config: Path | None = None
+    """Chalice's config.json (None: ``chalice_app/.chalice/config.json``)."""
+    sleep: Callable[[float], None] = time.sleep
+    poll_s: float = 5.0
+    profile: str | None = None
+
+    @property
+    def waiter(self) -> Waiter:
+        return Waiter(self.progress, self.sleep, self.poll_s)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    plan: Plan
+    stack: StackResult
+    artifact_key: str
+    bucket_created: bool
+    secret_created: bool
+    template_url: str | None
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def stack_parameters(
+    template: Mapping[str, Any], offered: Mapping[str, str], requested: Mapping[str, str]
+) -> dict[str, str]:
+    """What to pass: deploy's own values where the template declares them, and every value
+    the user asked for, which must be declared (CloudFormation would refuse it anyway)."""
+    declared = set(template.get("Parameters", {}))
+    unknown = sorted(set(requested) - declared)
+    if unknown:
+        raise ConfigError(
+            f"parameter {unknown[0]} is not declared by the template (it declares "
+            f"{', '.join(sorted(declared))})"
+        )
+    return {k: v for k, v in offered.items() if k in declared} | dict(requested)
+
+
+def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
+    clients, say = kit.clients, kit.progress
+    problems = chalice_config_problems(config.names, kit.chalice_config)
+    if problems:
+        raise ConfigError(problems[0])
+    plan = deploy_plan(config, clients.region, account_id(clients.sts))
+    names = plan.names
+    say(f"[1/6] AWS account ready in {clients.region}")
+
+    kit.build_dir.mkdir(parents=True, exist_ok=True)
+    artifact = kit.build_artifact(kit.build_dir, architecture=config.architecture)
+    bucket_created = ensure_bucket(clients.s3, plan.bucket, clients.region)
+    uploaded = upload_artifact(clients.s3, plan.bucket, artifact)
+    say(
+        f"[2/6] bucket {plan.bucket} {'created' if bucket_created else 'reused'}; "
+        f"s3://{plan.bucket}/{artifact.key} {'uploaded' if uploaded else 'already there'}"
+    )
+
+    secret_created = ensure_token_secret(clients.ssm, plan.secret_parameter)
+    say(f"[3/6] token secret {plan.secret_parameter} {'created' if secret_created else 'kept'}")
+
+    say(f"[4/6] chalice deploy --stage {names.stage}")
+    kit.chalice.deploy(names.stage, aws_environment(kit.profile, clients.region))
+    try:
+        authorizer = authorizer_arn(names.stage, kit.deployed_dir)
+    except ChaliceNotDeployedError as error:
+        raise ChaliceError(f"chalice deploy finished but {error}") from None
+
+    template = kit.synthesize(config, authorizer)
+    body = json.dumps(template, separators=(",", ":"))
+    source = TemplateSource(body=body)
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+        source = TemplateSource(
+            url=upload_template(clients.s3, plan.bucket, names, body, clients.region)
+        )
+    say(
+        f"[5/6] template: {len(template.get('Resources', {}))} resources, {len(body)} bytes"
+        + (f", via {source.url}" if source.url else "")
+        + f"; $connect authorizer {authorizer}"
+    )
+
+    offered = {
+        "ArtifactBucket": plan.bucket,
+        "ArtifactKey": artifact.key,
+        "InstanceType": config.effective_instance_type,
+        "InstanceArchitecture": config.architecture,
+    }
+    parameters = stack_parameters(template, offered, config.parameters)
+    say(f"[6/6] stack {names.stack}: change set")
+    result = deploy_stack(clients.cloudformation, names.stack, source, parameters, kit.waiter)
+    return Deployment(
+        plan=plan,
+        stack=result,
+        artifact_key=artifact.key,
+        bucket_created=bucket_created,
+        secret_created=secret_created,
+        template_url=source.url,
+        parameters=parameters,
+    )
+
+
+def wscat_command(outputs: Mapping[str, str], plan: Plan, profile: str | None) -> str | None:
+    """A command that connects with a fresh token and the development API key."""
+    url = outputs.get("WebSocketUrl")
+    key_id = outputs.get("DevApiKeyId")
+    if not url or not key_id:
+        return None
+    aws = "aws" + (f" --profile {shlex.quote(profile)}" if profile else "")
+    token = (
+        f"WSGATE_TOKEN_SECRET_PARAM={shlex.quote(plan.secret_parameter)} "
+        f"AWS_REGION={plan.region} wsgate token --user alice"
+    )
+    api_key = (
+        f"{aws} apigateway get-api-key --region {plan.region} --api-key {key_id} "
+        "--include-value --query value --output text"
+    )
+    return f'npx wscat -c {url} -H "authorization:Bearer $({token})" -H "x-api-key:$({api_key})"'
+
+
+@dataclass(frozen=True)
+class Teardown:
+    plan: Plan
+    stack_deleted: bool
+    secret_deleted: bool
+    bucket_deleted: bool
+
+
+def destroy(config: DeployConfig, kit: Toolkit, *, delete_artifacts: bool) -> Teardown:
+    clients, say = kit.clients, kit.progress
+    plan = destroy_plan(
+        config, clients.region, account_id(clients.sts), delete_artifacts=delete_artifacts
+    )
+    names = plan.names
+    say(f"stack {names.stack}: deleting")
+    stack_deleted = delete_stack(clients.cloudformation, names.stack, kit.waiter)
+    if not stack_deleted:
+        say(f"stack {names.stack}: none to delete")
+    record = deployed_record_path(names.stage, kit.deployed_dir)
+    if record.exists():
+        say(f"chalice delete --stage {names.stage}")
+        kit.chalice.delete(names.stage, aws_environment(kit.profile, clients.region))
+    else:
+        say(f"Lambdas: no Chalice deployment recorded for stage {names.stage} ({record})")
+    secret_deleted = delete_token_secret(clients.ssm, plan.secret_parameter)
+    say(f"token secret {plan.secret_parameter}: {'deleted' if secret_deleted else 'none'}")
+    bucket_deleted = False
+    if delete_artifacts:
+        bucket_deleted = delete_bucket(clients.s3, plan.bucket)
+        say(f"bucket {plan.bucket}: {'deleted' if bucket_deleted else 'none'}")
+    say(
+        f"kept: dynamodb table {names.table} (DeletionPolicy Retain); delete it with "
+        f"'aws dynamodb delete-table --table-name {names.table} --region {clients.region}'"
+    )
+    return Teardown(plan, stack_deleted, secret_deleted, bucket_deleted)
