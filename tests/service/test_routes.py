@@ -77,6 +77,7 @@ async def test_join_tells_the_room_and_message_reaches_exactly_the_room(service:
 async def test_join_for_an_unknown_connection_is_404_and_creates_nothing(
     service: Service, dynamodb_endpoint: str
 ) -> None:
+    """No record and no open connection: no one to tell, so the 404 stands."""
     status, body = await service.join("ghost=", "alice", "devs")
     assert status == 404
     assert "not connected" in body["message"]
@@ -120,6 +121,8 @@ async def test_bad_input_is_a_400_naming_each_field(service: Service) -> None:
     assert status == 400
     assert body["message"].startswith("Invalid JSON")
 
+    # The connection is not open at the gateway, so no one can be told: a plain 400.
+    service.endpoint.open_ids.discard("bad=")
     status, body = await service.join("bad=", "alice", 'a"b')
     assert status == 400
     assert [e["loc"] for e in body["errors"]] == ["payload.roomname"]
