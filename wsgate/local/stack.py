@@ -90,6 +90,9 @@ class LocalStackInfo:
     stage: str
     api_key: str
     token_secret_parameter: str
+    api_id: str
+    integration_secret_name: str
+    """The Secrets Manager secret (in moto) the gateway's requests to the service carry."""
     tokens: dict[str, str]
     template: str
     logs: str
@@ -192,6 +195,8 @@ class LocalStack:
             stage=facts.stage,
             api_key=api_key,
             token_secret_parameter=_SECRET_PARAM,
+            api_id=facts.api_id,
+            integration_secret_name=INTEGRATION_SECRET_NAME,
             tokens={user: self._minter.mint(user) for user in options.users},
             template=str(template_path),
             logs=str(self.supervisor.log_dir),
