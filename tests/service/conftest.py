@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -120,9 +121,10 @@ def settings_for(table_name: str, dynamodb_endpoint: str, **overrides: Any) -> S
 async def running(settings: ServiceSettings) -> AsyncIterator[tuple[str, Sanic[Any, Any]]]:
     """The service on a free loopback port, started and stopped as Sanic does."""
     app = create_app(settings, name=f"wsgate_test_{next(_names)}")
-    server = await app.create_server(
-        host="127.0.0.1", port=0, return_asyncio_server=True, access_log=False
-    )
+    # A socket bound here: Sanic reads port=0 as "the default, 8000", which parallel runs share.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = await app.create_server(sock=sock, return_asyncio_server=True, access_log=False)
     assert server is not None
     await server.startup()
     await server.before_start()
