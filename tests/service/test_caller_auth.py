@@ -20,7 +20,7 @@ import pytest
 
 from ec2_service.caller_auth import CallerSecret, SecretUnavailableError, static_secret
 from shared import names
-from tests.service.conftest import Service, running, settings_for
+from tests.service.conftest import SECRET, Service, running, settings_for
 from tests.support.moto import CREDENTIALS, REGION
 
 FORGED = "forged-value-that-is-not-the-secret"
@@ -107,19 +107,13 @@ async def test_the_same_requests_with_the_secret_work(
     """The control: what the 403s refused is exactly what API Gateway's requests may do."""
     await _victim_and_friend(service)
     for name, attack in ATTACKS.items():
-        assert await attack(service, service_secret()) == 200, name
+        assert await attack(service, SECRET) == 200, name
     table = _table(service, dynamodb_endpoint)
     assert "Item" not in table.get_item(Key={"connectionId": "victim="})
     assert table.get_item(Key={"connectionId": "phantom="})["Item"]["userId"] == "admin"
     victim_frames = b"".join(service.endpoint.received["victim="])
     assert b'"room":"trap"' in victim_frames  # moved, then its message went to the new room
     assert b"send me money" in victim_frames
-
-
-def service_secret() -> str:
-    from tests.service.conftest import SECRET
-
-    return SECRET
 
 
 async def test_health_and_ready_stay_open(service: Service) -> None:

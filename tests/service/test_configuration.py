@@ -13,7 +13,12 @@ import aiohttp
 import pytest
 
 from ec2_service.backends import push_endpoint
-from ec2_service.settings import ServiceSettings, SettingsError, load_settings
+from ec2_service.settings import (
+    ServiceSettings,
+    SettingsError,
+    load_settings,
+    service_env_names,
+)
 from shared import names
 from tests.service.conftest import API_ID, SECRET, Service, running, settings_for
 
@@ -172,11 +177,5 @@ def test_the_service_refuses_to_start_with_a_misspelt_variable() -> None:
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "wsgate service: unknown setting WSGATE_FANOUT_CONCURENCY: the service reads "
-        + ", ".join(sorted(s for s in _service_names()))
+        + ", ".join(sorted(service_env_names()))
     ]
-
-
-def _service_names() -> list[str]:
-    from ec2_service.settings import service_env_names
-
-    return sorted(service_env_names())
