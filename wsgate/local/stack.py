@@ -90,13 +90,13 @@ class LocalStackInfo:
     stage: str
     api_key: str
     token_secret_parameter: str
-    api_id: str
-    integration_secret_name: str
-    """The Secrets Manager secret (in moto) the gateway's requests to the service carry."""
     tokens: dict[str, str]
     template: str
     logs: str
     pids: dict[str, int] = field(default_factory=dict)
+    api_id: str = ""
+    integration_secret_name: str = ""
+    """The Secrets Manager secret (in moto) the gateway's requests to the service carry."""
 
     def to_json(self) -> dict[str, object]:
         return {_camel(key): value for key, value in asdict(self).items()}
