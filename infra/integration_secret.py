@@ -8,6 +8,8 @@ each HTTP integration copies that stage variable into a header with its request 
 
 - Dynamic references for Secrets Manager "can be used in all resource properties":
   https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-secretsmanager.html
+  and are built with ``Fn::Join`` around ``Ref`` of the secret in AWS's own example:
+  https://docs.aws.amazon.com/secretsmanager/latest/userguide/cfn-example_reference-secret.html
 - WebSocket integration request parameters accept ``stageVariables.VARIABLE_NAME`` (and static
   ``'values'``) on every route:
   https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-data-mapping.html
