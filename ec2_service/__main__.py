@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from functools import partial
 
 from sanic import Sanic
 from sanic.worker.loader import AppLoader
 
 from ec2_service.app import create_app
-from ec2_service.settings import ServiceSettings
+from ec2_service.settings import SettingsError, load_settings
 
 
 def serve(host: str = "0.0.0.0", port: int = 8080, workers: int | None = None) -> None:
     """Start Sanic with ``workers`` processes (default: one per CPU)."""
     workers = workers or os.cpu_count() or 1
-    settings = ServiceSettings()
+    try:
+        settings = load_settings()
+    except SettingsError as error:  # one line naming the variable, not a traceback
+        sys.exit(f"wsgate service: {error}")
     loader = AppLoader(factory=partial(create_app, settings))
     app = loader.load()
     app.prepare(

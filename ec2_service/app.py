@@ -1,13 +1,15 @@
 """The Sanic application: its HTTP routes are generated from ``shared.routes``.
 
 Each table entry becomes ``<method> <path>``; the body is parsed with the route's integration
-model, so the service and the gateway's request template agree by construction. Bad input is a
-400 naming each field error; nothing a client sends can produce a 500 or a stack trace.
+model, so the service and the gateway's request template agree by construction. Only API
+Gateway may call the routes (``ec2_service.caller_auth``). Bad input is a 400 naming each field
+error; nothing a caller sends produces a 500 or a stack trace; and every request is logged with
+the status actually sent.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import time
 from typing import Any
@@ -18,84 +20,167 @@ from sanic import json as json_response
 from sanic.exceptions import SanicException
 
 from ec2_service.backends import Backends
-from ec2_service.handlers import HANDLERS, HandlerError, Outcome, check_handlers
-from ec2_service.request_log import configure_logging, log_request
-from ec2_service.settings import ServiceSettings
-from shared.routes import ROUTES, Route
+from ec2_service.caller_auth import CallerSecret, secrets_manager_secret, static_secret
+from ec2_service.handlers import HANDLERS, HandlerError, Outcome, check_handlers, tell_sender
+from ec2_service.input_checks import (
+    MAX_BODY_BYTES,
+    BadInput,
+    FieldError,
+    check_content_type,
+    connection_id_of,
+    envelope_errors,
+    field_errors,
+    parse_json,
+    text_errors,
+)
+from ec2_service.request_log import configure_logging, log_event, log_request
+from ec2_service.settings import ServiceSettings, load_settings
+from shared.names import INTEGRATION_SECRET_HEADER
+from shared.routes import CONNECT, DISCONNECT, ROUTES, Route
 
 log = logging.getLogger("wsgate.service")
 
-
-def field_errors(error: ValidationError) -> list[dict[str, Any]]:
-    """pydantic's errors as ``{"loc": "payload.roomname", "msg": ...}``, without input echo."""
-    return [
-        {"loc": ".".join(str(part) for part in item["loc"]), "msg": item["msg"]}
-        for item in error.errors(include_url=False, include_input=False)
-    ]
+OPEN_PATHS = frozenset({"/health", "/ready"})
+"""The NLB's health check and deploy scripts call these without the caller secret."""
+CLIENT_PARTS = ("payload", "body")
+"""Body fields that carry what the WebSocket client sent (the rest comes from the gateway)."""
 
 
-def _bad_request(message: str, errors: list[dict[str, Any]] | None = None) -> HTTPResponse:
-    body: dict[str, Any] = {"message": message}
-    if errors is not None:
-        body["errors"] = errors
-    return json_response(body, status=400)
+def _refusal(message: str, errors: list[FieldError], status: int = 400) -> HTTPResponse:
+    return json_response(
+        {"message": message, "errors": [e.as_dict() for e in errors]}, status=status
+    )
 
 
-def _route_view(route: Route, backends: Backends) -> Any:
+def _fields(request: Request) -> dict[str, Any]:
+    """The request's log fields (created on first use: a 413 can skip request middleware)."""
+    if not hasattr(request.ctx, "log"):
+        request.ctx.log = {"path": request.path}
+    fields: dict[str, Any] = request.ctx.log
+    return fields
+
+
+def caller_secret(settings: ServiceSettings) -> CallerSecret:
+    if settings.integration_secret is not None:
+        fetch = static_secret(settings.integration_secret.get_secret_value())
+    else:
+        assert settings.integration_secret_id is not None
+        fetch = secrets_manager_secret(settings.integration_secret_id, settings.region)
+    return CallerSecret(fetch, settings.integration_secret_refresh_s)
+
+
+async def _refuse_or_tell(
+    route: Route,
+    data: Any,
+    errors: list[FieldError],
+    backends: Backends,
+    log_fields: dict[str, Any],
+) -> HTTPResponse:
+    """An invalid body: when only the client's part is wrong, tell the client with an error
+    frame and answer 2xx (a 4xx reaches no one on a one-way route); otherwise 400."""
+    log_fields["errors"] = [str(e) for e in errors]
+    connection_id = connection_id_of(data)
+    clients_fault = all(e.loc.split(".")[0] in CLIENT_PARTS for e in errors)
+    if route.key not in (CONNECT, DISCONNECT) and clients_fault and connection_id:
+        log_fields["connectionId"] = connection_id
+        text = "Your message was refused: " + "; ".join(str(e) for e in errors)
+        if await tell_sender(backends, connection_id, text):
+            log_fields["reason"] = "refused-sender-told"
+            body = {"message": "Invalid request body; the sender was told", "toldSender": True}
+            return json_response(body | {"errors": [e.as_dict() for e in errors]})
+    log_fields["reason"] = "refused"
+    return _refusal("Invalid request body", errors)
+
+
+def _route_view(route: Route, backends: Backends, settings: ServiceSettings) -> Any:
     handler = HANDLERS[route.key]
     model = route.integration_model
 
     async def view(request: Request) -> HTTPResponse:
-        started = time.perf_counter()
-        outcome = Outcome()
-        connection_id = None
+        log_fields = _fields(request)
+        log_fields["route"] = route.key
         try:
-            try:
-                data = json.loads(request.body or b"")
-            except ValueError as error:
-                outcome = Outcome(400, {"message": f"Invalid JSON: {error}"})
-                return _bad_request(f"Invalid JSON: {error}")
+            check_content_type(request.headers.get("content-type"))
+            data = parse_json(request.body or b"")
+        except BadInput as error:
+            log_fields["reason"] = "refused"
+            return _refusal(error.message, error.errors)
+        mismatch = envelope_errors(data, settings)
+        if mismatch:
+            log_fields["reason"] = "configuration-mismatch"
+            log_fields["errors"] = [str(e) for e in mismatch]
+            return _refusal("Request does not match this service's configuration", mismatch)
+        problems = text_errors(data)
+        if not problems:
             try:
                 parsed = model.model_validate(data)
             except ValidationError as error:
-                outcome = Outcome(400)
-                return _bad_request("Invalid request body", field_errors(error))
-            connection_id = parsed.connectionId
-            try:
-                outcome = await handler(parsed, backends)
-            except HandlerError as error:
-                outcome = Outcome(error.status, {"message": error.message})
-            return json_response(outcome.body, status=outcome.status)
-        finally:
+                problems = field_errors(error)
+        if problems:
+            return await _refuse_or_tell(route, data, problems, backends, log_fields)
+        log_fields["connectionId"] = parsed.connectionId
+        try:
+            outcome = await handler(parsed, backends)
+        except HandlerError as error:
+            outcome = Outcome(error.status, {"message": error.message})
+        if outcome.fan_out is not None:
             fan_out = outcome.fan_out
-            log_request(
-                route=route.key,
-                path=route.path,
-                connectionId=connection_id,
-                status=outcome.status,
-                latencyMs=round((time.perf_counter() - started) * 1000, 2),
-                delivered=fan_out.delivered if fan_out else None,
-                gone=len(fan_out.gone) if fan_out else None,
-                failed=len(fan_out.failed) if fan_out else None,
+            log_fields.update(
+                delivered=fan_out.delivered, gone=len(fan_out.gone), failed=len(fan_out.failed)
             )
+        if outcome.reason:
+            log_fields["reason"] = outcome.reason
+        return json_response(outcome.body, status=outcome.status)
 
     view.__name__ = f"route_{route.path.strip('/') or 'root'}"
     return view
 
 
+def _add_middleware(app: Sanic[Any, Any], secret: CallerSecret) -> None:
+    @app.on_request
+    async def authenticate(request: Request) -> HTTPResponse | None:
+        request.ctx.started = time.perf_counter()
+        log_fields = _fields(request)
+        if request.path in OPEN_PATHS:
+            return None
+        presented = request.headers.get(INTEGRATION_SECRET_HEADER)
+        if secret.accepts(presented):
+            return None
+        log_fields["reason"] = "forbidden"
+        log_event(
+            "forbidden",
+            path=request.path,
+            peer=request.ip,
+            why="missing caller secret" if presented is None else "wrong caller secret",
+        )
+        return json_response({"message": "Forbidden"}, status=403)
+
+    @app.on_response
+    async def log_status(request: Request, response: HTTPResponse) -> None:
+        if request.path in OPEN_PATHS:
+            return
+        started = getattr(request.ctx, "started", None)
+        latency = round((time.perf_counter() - started) * 1000, 2) if started else None
+        log_request(**_fields(request), status=response.status, latencyMs=latency)
+
+
 def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") -> Sanic[Any, Any]:
     """Build the service; a factory so tests (and Sanic's workers) can make fresh ones."""
-    settings = settings or ServiceSettings()
+    settings = settings or load_settings()
     configure_logging(settings.log_level)
     check_handlers()
     app: Sanic[Any, Any] = Sanic(name, configure_logging=False)
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.config.DEBUG = False
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     backends = Backends(settings)
+    secret = caller_secret(settings)
     app.ctx.backends = backends
+    app.ctx.caller_secret = secret
+    _add_middleware(app, secret)
 
     for route in ROUTES:
-        app.add_route(_route_view(route, backends), route.path, methods=[route.method])
+        app.add_route(_route_view(route, backends, settings), route.path, methods=[route.method])
 
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
@@ -120,6 +205,21 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
     async def internal_error(request: Request, error: Exception) -> HTTPResponse:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response({"message": "Internal server error"}, status=500)
+
+    @app.before_server_start
+    async def open_clients(app: Sanic[Any, Any]) -> None:
+        await secret.load()  # no secret, no service: it must never answer unauthenticated
+        await backends.open()
+
+    @app.after_server_start
+    async def refresh_secret(app: Sanic[Any, Any]) -> None:
+        app.ctx.refresher = asyncio.get_running_loop().create_task(secret.keep_fresh())
+
+    @app.before_server_stop
+    async def stop_refreshing(app: Sanic[Any, Any]) -> None:
+        refresher = getattr(app.ctx, "refresher", None)
+        if refresher is not None:
+            refresher.cancel()
 
     @app.after_server_stop
     async def close_clients(app: Sanic[Any, Any]) -> None:

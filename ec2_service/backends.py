@@ -1,7 +1,8 @@
-"""The service's long-lived AWS clients: one store per table, one push client per endpoint.
+"""The service's two long-lived AWS clients: one store and one push client per process.
 
-Creating a botocore client costs milliseconds and a connection pool; doing it per request
-would dominate the message path. Clients are opened on first use and closed at shutdown.
+Both targets come from the configuration alone. Deriving either from a request (as an earlier
+version did with ``apiId`` and ``tableName``) let a caller make the instance sign requests for
+another host and grow a new client, never freed, for every distinct value it sent.
 """
 
 from __future__ import annotations
@@ -9,55 +10,63 @@ from __future__ import annotations
 from ec2_service.settings import ServiceSettings
 from shared.connection_store import ConnectionStore
 from shared.connections_api import ConnectionsApi
-from shared.integration_models import IntegrationRequest
 from shared.names import execute_api_endpoint
 
 
+def push_endpoint(settings: ServiceSettings) -> str:
+    """The local override, or the stage's execute-api URL in the region's partition (never the
+    custom domain, which does not serve ``@connections``)."""
+    if settings.connections_endpoint:
+        return settings.connections_endpoint
+    return execute_api_endpoint(settings.api_id, settings.region, settings.stage)
+
+
 class Backends:
-    """Lazily opened, cached :class:`ConnectionStore` and :class:`ConnectionsApi` clients."""
+    """Opened once at server start (:meth:`open`), closed at shutdown (:meth:`close`)."""
 
     def __init__(self, settings: ServiceSettings) -> None:
         self.settings = settings
-        self._stores: dict[str, ConnectionStore] = {}
-        self._apis: dict[str, ConnectionsApi] = {}
+        self._store: ConnectionStore | None = None
+        self._push: ConnectionsApi | None = None
+        self.clients_opened = 0
+        """How many AWS clients this process has created: 2 for its whole life."""
 
-    async def store(self, table_name: str | None = None) -> ConnectionStore:
-        name = table_name or self.settings.table_name
-        store = self._stores.get(name)
-        if store is None:
+    async def open(self) -> None:
+        settings = self.settings
+        if self._store is None:
             store = ConnectionStore(
-                name,
-                region=self.settings.region,
-                endpoint_url=self.settings.dynamodb_endpoint,
-                max_pool_connections=max(self.settings.fanout_concurrency, 10),
+                settings.table_name,
+                region=settings.region,
+                endpoint_url=settings.dynamodb_endpoint,
+                max_pool_connections=max(settings.fanout_concurrency, 10),
             )
-            await store.__aenter__()
-            self._stores[name] = store
-        return store
-
-    def push_endpoint(self, request: IntegrationRequest) -> str:
-        """The local override, or the execute-api URL (never the custom domain name)."""
-        if self.settings.connections_endpoint:
-            return self.settings.connections_endpoint
-        return execute_api_endpoint(request.apiId, request.region, request.stage)
-
-    async def push(self, request: IntegrationRequest) -> ConnectionsApi:
-        endpoint = self.push_endpoint(request)
-        api = self._apis.get(endpoint)
-        if api is None:
-            api = ConnectionsApi(
-                endpoint,
-                region=request.region or self.settings.region,
-                concurrency=self.settings.fanout_concurrency,
+            self._store = await store.__aenter__()
+            self.clients_opened += 1
+        if self._push is None:
+            push = ConnectionsApi(
+                push_endpoint(settings),
+                region=settings.region,
+                concurrency=settings.fanout_concurrency,
             )
-            await api.__aenter__()
-            self._apis[endpoint] = api
-        return api
+            self._push = await push.__aenter__()
+            self.clients_opened += 1
+
+    async def store(self) -> ConnectionStore:
+        if self._store is None:
+            await self.open()
+        assert self._store is not None
+        return self._store
+
+    async def push(self) -> ConnectionsApi:
+        if self._push is None:
+            await self.open()
+        assert self._push is not None
+        return self._push
 
     async def close(self) -> None:
-        for store in self._stores.values():
-            await store.__aexit__(None, None, None)
-        for api in self._apis.values():
-            await api.__aexit__(None, None, None)
-        self._stores.clear()
-        self._apis.clear()
+        if self._store is not None:
+            await self._store.__aexit__(None, None, None)
+        if self._push is not None:
+            await self._push.__aexit__(None, None, None)
+        self._store = None
+        self._push = None

@@ -26,6 +26,10 @@ from shared.integration_models import (
 from shared.routes import CONNECT, DEFAULT, DISCONNECT, ROUTES
 
 JOIN_A_ROOM_FIRST = 'Join a room before sending messages: {"action":"joinroom","roomname":"<room>"}'
+RECORD_LOST = (
+    "This connection is not known to the service (its record is gone); "
+    "your message was not delivered. Reconnect to continue."
+)
 
 
 @dataclass
@@ -35,6 +39,20 @@ class Outcome:
     status: int = 200
     body: dict[str, Any] = field(default_factory=dict)
     fan_out: FanOutResult | None = None
+    reason: str | None = None
+    """Why the request was not served as asked, for the log line."""
+
+
+async def tell_sender(backends: Backends, connection_id: str, message: str) -> bool:
+    """Push an error frame to the sender; True when it was delivered.
+
+    A push rather than the integration's response: these routes are one-way (the gateway sends
+    the client nothing from the integration's answer), and a non-2xx answer reaches no one
+    either, so ``@connections`` is the only way the client learns its message went nowhere.
+    """
+    api = await backends.push()
+    result = await api.fan_out([connection_id], frames.error_frame(message))
+    return result.delivered == 1
 
 
 class HandlerError(Exception):
@@ -79,7 +97,7 @@ def check_handlers() -> None:
 
 @handles(CONNECT)
 async def connect(request: ConnectRequest, backends: Backends) -> Outcome:
-    store = await backends.store(request.tableName)
+    store = await backends.store()
     await store.put_connection(
         request.connectionId,
         user_id=request.userId,
@@ -92,14 +110,14 @@ async def connect(request: ConnectRequest, backends: Backends) -> Outcome:
 
 @handles(DISCONNECT)
 async def disconnect(request: DisconnectRequest, backends: Backends) -> Outcome:
-    store = await backends.store(request.tableName)
+    store = await backends.store()
     await store.delete_connection(request.connectionId)
     return Outcome()
 
 
 @handles(DEFAULT)
 async def default(request: IntegrationRequest, backends: Backends) -> Outcome:
-    api = await backends.push(request)
+    api = await backends.push()
     result = await api.fan_out([request.connectionId], frames.help_frame())
     return Outcome(fan_out=result)
 
@@ -107,19 +125,29 @@ async def default(request: IntegrationRequest, backends: Backends) -> Outcome:
 async def _fan_out(
     request: IntegrationRequest, backends: Backends, members: list[str], data: bytes
 ) -> FanOutResult:
-    store = await backends.store(request.tableName)
-    api = await backends.push(request)
+    store = await backends.store()
+    api = await backends.push()
     return await api.fan_out(members, data, on_gone=store.delete_connection)
+
+
+async def _record_lost(
+    request: IntegrationRequest, backends: Backends, error: UnknownConnectionError
+) -> Outcome:
+    """The sender has no record (the store lost it, or it never connected): tell it, and
+    answer 2xx so the gateway does not add an error of its own; 404 when no one heard."""
+    if await tell_sender(backends, request.connectionId, RECORD_LOST):
+        return Outcome(200, {"message": str(error), "toldSender": True}, reason="record-lost")
+    raise HandlerError(404, str(error))
 
 
 @handles("joinroom")
 async def join_room(request: MessageRequest[JoinRoom], backends: Backends) -> Outcome:
-    store = await backends.store(request.tableName)
+    store = await backends.store()
     room = request.payload.roomname
     try:
         await store.join_room(request.connectionId, room)
     except UnknownConnectionError as error:
-        raise HandlerError(404, str(error)) from None
+        return await _record_lost(request, backends, error)
     members = await store.room_members(room)
     if request.connectionId not in members:  # the index is eventually consistent
         members.append(request.connectionId)
@@ -129,12 +157,12 @@ async def join_room(request: MessageRequest[JoinRoom], backends: Backends) -> Ou
 
 @handles("sendmessage")
 async def send_message(request: MessageRequest[SendMessage], backends: Backends) -> Outcome:
-    store = await backends.store(request.tableName)
+    store = await backends.store()
     sender = await store.get_connection(request.connectionId)
     if sender is None:
-        raise HandlerError(404, str(UnknownConnectionError(request.connectionId)))
+        return await _record_lost(request, backends, UnknownConnectionError(request.connectionId))
     if sender.room is None:
-        api = await backends.push(request)
+        api = await backends.push()
         result = await api.fan_out([request.connectionId], frames.error_frame(JOIN_A_ROOM_FIRST))
         return Outcome(fan_out=result)
     members = await store.room_members(sender.room)

@@ -22,5 +22,13 @@ def configure_logging(level: str) -> None:
 
 
 def log_request(**fields: Any) -> None:
-    if log.isEnabledFor(logging.INFO):
-        log.info(json.dumps(fields, separators=(",", ":"), default=str))
+    """The request's line, with the status actually sent: 5xx at ERROR, 4xx at WARNING."""
+    status = fields.get("status") or 0
+    level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, json.dumps(fields, separators=(",", ":"), default=str))
+
+
+def log_event(event: str, **fields: Any) -> None:
+    """A line about something other than a request's outcome (a refused caller...)."""
+    log.warning(json.dumps({"event": event, **fields}, separators=(",", ":"), default=str))

@@ -26,6 +26,16 @@ CHECKOV: dict[str, str] = {
         "connection ids, user ids and room names, no secrets, and a customer-managed key "
         "would add a key policy and a monthly charge for no reader it keeps out"
     ),
+    "CKV_AWS_149": (
+        "the integration secret is encrypted with the account's aws/secretsmanager key; only "
+        "the instance role and CloudFormation read it, so a customer-managed key adds a key "
+        "policy and a monthly charge for no reader it keeps out"
+    ),
+    "CKV2_AWS_57": (
+        "the integration secret rotates by hand (rotate, then update the stack, which "
+        "re-resolves the stage variable's dynamic reference); the service accepts the current "
+        "and previous versions, and a rotation Lambda cannot redeploy the stage on its own"
+    ),
     "CKV_AWS_158": (
         "CloudWatch Logs encrypts every log group at rest; the access log format writes "
         "request ids, connection ids, routes, status and source IP, never tokens or bodies, "

@@ -34,8 +34,10 @@ from troposphere.policies import AutoScalingRollingUpdate, UpdatePolicy
 
 from infra.accepted_findings import suppressions
 from infra.iam import assumed_by
+from infra.integration_secret import SECRET_LOGICAL_ID, read_secret_statement
 from infra.network import Network
 from infra.options import SERVICE_PORT
+from shared import names
 
 UNIT_FILE = Path(__file__).resolve().parents[1] / "ec2_service" / "deploy" / "wsgate.service"
 UBUNTU_AMI = "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id"
@@ -47,7 +49,7 @@ class Fleet:
     vpc_link: apigateway.VpcLink
 
 
-def _user_data(unit: str) -> Any:
+def _user_data(unit: str, stage: str) -> Any:
     """Install the service from its S3 artifact, write its environment, start the unit."""
     script = "\n".join(
         [
@@ -60,8 +62,11 @@ def _user_data(unit: str) -> Any:
             "python3 -m venv /opt/wsgate/venv",
             "/opt/wsgate/venv/bin/pip install -q /opt/wsgate/wsgate.whl",
             "cat > /etc/wsgate/wsgate.env <<'ENV'",
-            "WSGATE_TABLE_NAME=${ConnectionsTable}",
-            "WSGATE_REGION=${AWS::Region}",
+            f"{names.ENV_TABLE_NAME}=${{ConnectionsTable}}",
+            f"{names.ENV_REGION}=${{AWS::Region}}",
+            f"{names.ENV_API_ID}=${{WebSocketApi}}",
+            f"{names.ENV_STAGE}={stage}",
+            f"{names.ENV_INTEGRATION_SECRET_ID}=${{{SECRET_LOGICAL_ID}}}",
             "AWS_DEFAULT_REGION=${AWS::Region}",
             "ENV",
             "cat > /etc/systemd/system/wsgate.service <<'UNIT'",
@@ -153,6 +158,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
                                     )
                                 ],
                             ),
+                            read_secret_statement(),
                             iam_policy.Statement(
                                 Sid="Artifact",
                                 Effect=iam_policy.Allow,
@@ -201,7 +207,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
                         Ebs=ec2.EBSBlockDevice(VolumeSize=16, VolumeType="gp3", Encrypted=True),
                     )
                 ],
-                UserData=_user_data(unit),
+                UserData=_user_data(unit, stage),
             ),
         )
     )

@@ -13,6 +13,7 @@ from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigateway, apiga
 
 from infra.accepted_findings import suppressions
 from infra.iam import assumed_by
+from infra.integration_secret import add_integration_secret
 from shared.names import StackNames
 
 
@@ -104,7 +105,7 @@ def add_stage(
             StageName=stage_name,
             DeploymentId=Ref(deployment),
             Description="wsgate stage",
-            StageVariables=stage_variables,
+            StageVariables={**stage_variables, **add_integration_secret(template)},
             DefaultRouteSettings=apigatewayv2.RouteSettings(
                 ThrottlingBurstLimit=Ref(burst),
                 ThrottlingRateLimit=Ref(rate),

@@ -24,6 +24,7 @@ from troposphere import (
 )
 from troposphere import awslambda as lambda_
 
+from infra.integration_secret import request_parameters
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
 from shared.names import StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
@@ -196,10 +197,11 @@ def _integration(route: Route, api: Any, options: SynthOptions) -> apigatewayv2.
         "RequestTemplates": request_templates(route.integration_model),
         "TimeoutInMillis": INTEGRATION_TIMEOUT_MS,
     }
+    props["RequestParameters"] = request_parameters()
     if options.connection_id_header:
-        props["RequestParameters"] = {
-            "integration.request.header.connectionId": "context.connectionId"
-        }
+        props["RequestParameters"]["integration.request.header.connectionId"] = (
+            "context.connectionId"
+        )
     if options.integration == "http":
         props["IntegrationUri"] = f"{options.backend_url}{route.path}"
     else:

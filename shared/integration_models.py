@@ -11,9 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from shared.client_messages import ClientMessage
+from shared.names import (
+    API_ID_PATTERN,
+    CONNECTION_ID_PATTERN,
+    REGION_PATTERN,
+    STAGE_NAME_PATTERN,
+    TABLE_NAME_PATTERN,
+)
 
 Encoding = Literal["string", "verbatim", "number", "json"]
 
@@ -49,37 +56,49 @@ def stage_variable(name: str) -> Source:
     return Source(f"${{stageVariables.{name}}}", "verbatim")
 
 
+def _pattern(regex: Any) -> StringConstraints:
+    return StringConstraints(pattern=regex.pattern)
+
+
+Text = StringConstraints(max_length=1024)
+"""Bound on free text that is stored (DynamoDB items are at most 400 KB)."""
+Token = StringConstraints(max_length=256)
+"""Bound on ids and names API Gateway generates, whatever a forged request says."""
+EpochMs = Field(ge=0, le=2**53)
+"""A timestamp DynamoDB can store (numbers have at most 38 digits)."""
+
+
 class IntegrationRequest(BaseModel):
     """Fields every integration request carries, whatever the route.
 
-    ``apiId``, ``region`` and ``stage`` are what the service needs to build the ``@connections``
-    endpoint itself (it must not trust ``domainName``, which is the custom domain when one is
-    mapped); ``tableName`` lets one service fleet serve several stages.
+    ``apiId``, ``stage``, ``region`` and ``tableName`` are informational: the service takes its
+    ``@connections`` endpoint and its table from its own configuration and only checks that
+    these agree with it (a mismatch is another stage or API pointed at the wrong fleet).
     """
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    connectionId: Annotated[str, context("connectionId")]
-    requestId: Annotated[str, context("requestId")]
-    routeKey: Annotated[str, context("routeKey")]
-    eventType: Annotated[str, context("eventType")]
-    apiId: Annotated[str, context("apiId")]
-    stage: Annotated[str, context("stage")]
-    domainName: Annotated[str, context("domainName")]
-    requestTimeEpoch: Annotated[int, Source("$context.requestTimeEpoch", "number")]
-    region: Annotated[str, stage_variable("region")]
-    tableName: Annotated[str, stage_variable("tableName")]
-    userId: Annotated[str, untrusted_context("authorizer.principalId")]
+    connectionId: Annotated[str, context("connectionId"), _pattern(CONNECTION_ID_PATTERN)]
+    requestId: Annotated[str, context("requestId"), Token]
+    routeKey: Annotated[str, context("routeKey"), Token]
+    eventType: Annotated[str, context("eventType"), Token]
+    apiId: Annotated[str, context("apiId"), _pattern(API_ID_PATTERN)]
+    stage: Annotated[str, context("stage"), _pattern(STAGE_NAME_PATTERN)]
+    domainName: Annotated[str, context("domainName"), Token]
+    requestTimeEpoch: Annotated[int, Source("$context.requestTimeEpoch", "number"), EpochMs]
+    region: Annotated[str, stage_variable("region"), _pattern(REGION_PATTERN)]
+    tableName: Annotated[str, stage_variable("tableName"), _pattern(TABLE_NAME_PATTERN)]
+    userId: Annotated[str, untrusted_context("authorizer.principalId"), Text]
     """The authorizer's principal: who this connection is. Empty when no authorizer ran."""
 
 
 class ConnectRequest(IntegrationRequest):
     """``$connect``: who connected, from where, and when."""
 
-    userName: Annotated[str, untrusted_context("authorizer.name")]
-    sourceIp: Annotated[str, context("identity.sourceIp")]
-    userAgent: Annotated[str, untrusted_context("identity.userAgent")]
-    connectedAt: Annotated[int, Source("$context.connectedAt", "number")]
+    userName: Annotated[str, untrusted_context("authorizer.name"), Text]
+    sourceIp: Annotated[str, context("identity.sourceIp"), StringConstraints(max_length=64)]
+    userAgent: Annotated[str, untrusted_context("identity.userAgent"), Text]
+    connectedAt: Annotated[int, Source("$context.connectedAt", "number"), EpochMs]
 
 
 class DisconnectRequest(IntegrationRequest):

@@ -26,6 +26,17 @@ ENV_STAGE = "WSGATE_STAGE"
 ENV_STACK_NAME = "WSGATE_STACK_NAME"
 ENV_TOKEN_SECRET_PARAM = "WSGATE_TOKEN_SECRET_PARAM"
 ENV_TOKEN_SECRET = "WSGATE_TOKEN_SECRET"
+ENV_API_ID = "WSGATE_API_ID"
+ENV_INTEGRATION_SECRET = "WSGATE_INTEGRATION_SECRET"
+ENV_INTEGRATION_SECRET_ID = "WSGATE_INTEGRATION_SECRET_ID"
+ENV_INTEGRATION_SECRET_REFRESH_S = "WSGATE_INTEGRATION_SECRET_REFRESH_S"
+ENV_SECRETS_MANAGER_ENDPOINT = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
+"""botocore's per-service endpoint variable: how a local stack reaches moto's Secrets Manager."""
+
+INTEGRATION_SECRET_HEADER = "X-Wsgate-Integration-Secret"
+"""The header every integration request carries (set by the integration's request parameters)."""
+INTEGRATION_SECRET_STAGE_VARIABLE = "integrationSecret"
+"""The stage variable the header's value comes from (a Secrets Manager dynamic reference)."""
 
 DEFAULT_STACK_NAME = "wsgate"
 DEFAULT_STAGE = "prod"
@@ -51,6 +62,23 @@ API_ID_PATTERN = re.compile(r"^[a-z0-9]{10}$")
 """API Gateway ids are ten lower-case alphanumerics (e.g. ``abcdef1234``)."""
 REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 """Region names across partitions: ``us-east-1``, ``cn-north-1``, ``us-gov-west-1``."""
+TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+"""DynamoDB's rule for table names."""
+CONNECTION_ID_PATTERN = re.compile(r"^[A-Za-z0-9+/=_-]{1,128}$")
+"""API Gateway connection ids (``L0SM9cOFvHcCIhw=``): base64 characters, bounded so a forged one
+can never exceed DynamoDB's 2048-byte partition-key limit."""
+
+
+def env_names() -> frozenset[str]:
+    """Every ``WSGATE_*`` variable any wsgate process reads: a name outside it is a typo."""
+    return frozenset(
+        value
+        for key, value in globals().items()
+        if key.startswith("ENV_")
+        and isinstance(value, str)
+        and value.startswith(ENV_PREFIX)
+        and value != ENV_PREFIX
+    )
 
 
 def partition(region: str) -> str:
@@ -132,6 +160,11 @@ class StackNames:
         return f"{self.parameter_root}/token-secret"
 
     @property
+    def integration_secret(self) -> str:
+        """The Secrets Manager secret whose value API Gateway sends the service as a header."""
+        return f"{self.stack}/integration-secret"
+
+    @property
     def table_name_parameter(self) -> str:
         return f"{self.parameter_root}/{self.stage}/table-name"
 
@@ -186,6 +219,11 @@ class StackNames:
     def cfn_table() -> str:
         """:attr:`table` as an ``Fn::Sub`` string for the stack being created."""
         return _TABLE_NAME.format(stack="${AWS::StackName}")
+
+    @staticmethod
+    def cfn_integration_secret() -> str:
+        """:attr:`integration_secret` as an ``Fn::Sub`` string."""
+        return "${AWS::StackName}/integration-secret"
 
     @staticmethod
     def cfn_parameter_root() -> str:

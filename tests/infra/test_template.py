@@ -19,6 +19,7 @@ from infra.options import SynthOptions
 from infra.template import synthesize
 from shared.client_messages import ClientMessage
 from shared.integration_models import MessageRequest
+from shared.names import INTEGRATION_SECRET_STAGE_VARIABLE
 from shared.routes import ROUTES, Route
 
 AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-prod-authorizer"
@@ -140,7 +141,12 @@ def test_vpc_link_integrations_use_the_stage_variable_and_nlb(templates: dict[st
         parts = props["IntegrationUri"]["Fn::Join"][1]
         assert parts[1] == {"Fn::GetAtt": ["ServiceLoadBalancer", "DNSName"]}
     stage = template["Resources"]["Stage"]["Properties"]
-    assert set(stage["StageVariables"]) == {"region", "tableName", "vpcLinkId"}
+    assert set(stage["StageVariables"]) == {
+        "region",
+        "tableName",
+        "vpcLinkId",
+        INTEGRATION_SECRET_STAGE_VARIABLE,
+    }
 
 
 def test_authorizer_and_api_key_on_connect_only(templates: dict[str, Any]) -> None:

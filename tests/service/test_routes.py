@@ -77,6 +77,7 @@ async def test_join_tells_the_room_and_message_reaches_exactly_the_room(service:
 async def test_join_for_an_unknown_connection_is_404_and_creates_nothing(
     service: Service, dynamodb_endpoint: str
 ) -> None:
+    """No record and no open connection: no one to tell, so the 404 stands."""
     status, body = await service.join("ghost=", "alice", "devs")
     assert status == 404
     assert "not connected" in body["message"]
@@ -120,6 +121,8 @@ async def test_bad_input_is_a_400_naming_each_field(service: Service) -> None:
     assert status == 400
     assert body["message"].startswith("Invalid JSON")
 
+    # The connection is not open at the gateway, so no one can be told: a plain 400.
+    service.endpoint.open_ids.discard("bad=")
     status, body = await service.join("bad=", "alice", 'a"b')
     assert status == 400
     assert [e["loc"] for e in body["errors"]] == ["payload.roomname"]
@@ -138,3 +141,32 @@ async def test_health_and_ready(service: Service) -> None:
     assert (await service.call("GET", "/health", None))[0] == 200
     status, body = await service.call("GET", "/ready", None)
     assert (status, body["table"]) == (200, service.table_name)
+
+
+async def test_a_sender_without_a_record_is_told_and_the_answer_is_2xx(service: Service) -> None:
+    """The store lost the record but the connection is open: an error frame, then 200, so the
+    gateway adds nothing of its own."""
+    service.endpoint.open_ids.add("lost-record=")
+    for call in (
+        service.send("lost-record=", "zoe", {"action": "sendmessage", "message": "hello?"}),
+        service.join("lost-record=", "zoe", "devs"),
+    ):
+        status, body = await call
+        assert (status, body["toldSender"]) == (200, True)
+    frames = _frames(service, "lost-record=")
+    assert [f["type"] for f in frames] == ["error", "error"]
+    assert "Reconnect" in frames[0]["message"]
+
+
+async def test_a_refused_message_is_told_to_its_open_sender(service: Service) -> None:
+    await service.connect("nul=", "yan")
+    status, body = await service.send("nul=", "yan", {"action": "sendmessage", "message": "a\0"})
+    assert (status, body["errors"]) == (
+        200,
+        [{"loc": "payload.message", "msg": "must not contain NUL characters"}],
+    )
+    (frame,) = _frames(service, "nul=")
+    assert frame == {
+        "type": "error",
+        "message": "Your message was refused: payload.message: must not contain NUL characters",
+    }

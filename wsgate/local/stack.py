@@ -21,7 +21,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from shared.names import StackNames
+from infra.integration_secret import VALUE_PARAMETER
+from shared import names
 from wsgate.local.aws_resources import (
     LOCAL_CREDENTIALS,
     AwsTarget,
@@ -92,6 +93,9 @@ class LocalStackInfo:
     template: str
     logs: str
     pids: dict[str, int] = field(default_factory=dict)
+    api_id: str = ""
+    integration_secret_name: str = ""
+    """The Secrets Manager secret (in moto) the gateway's requests to the service carry."""
 
     def to_json(self) -> dict[str, object]:
         return {_camel(key): value for key, value in asdict(self).items()}
@@ -153,9 +157,13 @@ class LocalStack:
 
         api_key = options.api_key or secrets.token_urlsafe(30)
         token_secret = options.token_secret or secrets.token_urlsafe(48)
+        # The caller secret the gateway sends the service: letters and digits, as generated
+        # by Secrets Manager for a deployed stack; the service reads it from moto's copy.
+        integration_secret = secrets.token_hex(24)
         template_path = self._synthesize()
         parameters = {
             "DevApiKeyValue": api_key,
+            VALUE_PARAMETER: integration_secret,
             **dict(options.parameters),
         }
         facts = read_template_facts(template_path, parameters, STACK_NAME)
@@ -165,11 +173,12 @@ class LocalStack:
         ensure_connections_table(dynamodb, facts.table_name)
         self._minter = TokenMinter(secret=token_secret, api_key=api_key, ttl_s=options.token_ttl_s)
         put_parameters(ssm, self._parameters(facts, token_secret, ports), secure={_SECRET_PARAM})
+        _put_secret(ssm, INTEGRATION_SECRET_NAME, parameters[VALUE_PARAMETER])
 
         gateway_base = f"http://127.0.0.1:{ports['gateway']}"
         connections_url = f"{gateway_base}/{facts.stage}"
         service_url = f"http://127.0.0.1:{ports['service']}"
-        self._start_service(ports["service"], dynamodb, facts, connections_url)
+        self._start_service(ports["service"], dynamodb, facts, connections_url, moto_url)
         self._start_gateway(ports["gateway"], service_url, template_path, parameters, moto_url)
 
         self.info = LocalStackInfo(
@@ -184,6 +193,8 @@ class LocalStack:
             stage=facts.stage,
             api_key=api_key,
             token_secret_parameter=_SECRET_PARAM,
+            api_id=facts.api_id,
+            integration_secret_name=INTEGRATION_SECRET_NAME,
             tokens={user: self._minter.mint(user) for user in options.users},
             template=str(template_path),
             logs=str(self.supervisor.log_dir),
@@ -213,11 +224,11 @@ class LocalStack:
     def _parameters(
         self, facts: TemplateFacts, token_secret: str, ports: dict[str, int]
     ) -> dict[str, str]:
-        names = StackNames(STACK_NAME, facts.stage)
+        stack = names.StackNames(STACK_NAME, facts.stage)
         return {
             _SECRET_PARAM: token_secret,
-            names.table_name_parameter: facts.table_name,
-            names.connections_endpoint_parameter: f"http://127.0.0.1:{ports['gateway']}/{names.stage}",
+            stack.table_name_parameter: facts.table_name,
+            stack.connections_endpoint_parameter: f"http://127.0.0.1:{ports['gateway']}/{stack.stage}",
         }
 
     def _aws_env(self, target: AwsTarget) -> dict[str, str]:
@@ -227,17 +238,26 @@ class LocalStack:
         return env
 
     def _start_service(
-        self, port: int, dynamodb: AwsTarget, facts: TemplateFacts, connections_url: str
+        self,
+        port: int,
+        dynamodb: AwsTarget,
+        facts: TemplateFacts,
+        connections_url: str,
+        secrets_url: str,
     ) -> None:
         env = self._aws_env(dynamodb) | {
-            "WSGATE_TABLE_NAME": facts.table_name,
-            "WSGATE_REGION": self.options.region,
-            "WSGATE_CONNECTIONS_ENDPOINT": connections_url,
-            "WSGATE_LOG_LEVEL": self.options.log_level,
-            "WSGATE_FANOUT_CONCURRENCY": str(self.options.fanout_concurrency),
+            names.ENV_API_ID: facts.api_id,
+            names.ENV_STAGE: facts.stage,
+            names.ENV_TABLE_NAME: facts.table_name,
+            names.ENV_REGION: self.options.region,
+            names.ENV_CONNECTIONS_ENDPOINT: connections_url,
+            names.ENV_INTEGRATION_SECRET_ID: INTEGRATION_SECRET_NAME,
+            names.ENV_SECRETS_MANAGER_ENDPOINT: secrets_url,
+            names.ENV_LOG_LEVEL: self.options.log_level,
+            names.ENV_FANOUT_CONCURRENCY: str(self.options.fanout_concurrency),
         }
         if dynamodb.endpoint is not None:
-            env["WSGATE_DYNAMODB_ENDPOINT"] = dynamodb.endpoint
+            env[names.ENV_DYNAMODB_ENDPOINT] = dynamodb.endpoint
         argv = python_module(
             "ec2_service",
             "--host",
@@ -263,7 +283,7 @@ class LocalStack:
         env = LOCAL_CREDENTIALS | {
             "AWS_DEFAULT_REGION": self.options.region,
             "AWS_ENDPOINT_URL_SSM": ssm_url,
-            "WSGATE_TOKEN_SECRET_PARAM": _SECRET_PARAM,
+            names.ENV_TOKEN_SECRET_PARAM: _SECRET_PARAM,
         }
         argv = python_module(
             "wsgate.cli",
@@ -328,3 +348,13 @@ class LocalStack:
 
 
 _SECRET_PARAM = "/wsgate/token-secret"
+INTEGRATION_SECRET_NAME = names.StackNames(STACK_NAME).integration_secret
+
+
+def _put_secret(target: AwsTarget, name: str, value: str) -> None:
+    """Create or overwrite the secret in moto's Secrets Manager, as the stack creates it."""
+    client = target.client("secretsmanager")
+    try:
+        client.create_secret(Name=name, SecretString=value)
+    except client.exceptions.ResourceExistsException:
+        client.put_secret_value(SecretId=name, SecretString=value)

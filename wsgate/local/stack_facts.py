@@ -18,6 +18,8 @@ from wsgate.gateway.template_loader import load_api
 class TemplateFacts:
     stage: str
     table_name: str
+    api_id: str
+    """The id the local gateway gives the API (``$context.apiId``): the service checks it."""
 
 
 def read_template_facts(
@@ -28,4 +30,6 @@ def read_template_facts(
         parameters=parameters,
         pseudo={**PSEUDO_PARAMETERS, "AWS::StackName": stack_name},
     )
-    return TemplateFacts(stage=api.stage.name, table_name=api.stage.variables["tableName"])
+    return TemplateFacts(
+        stage=api.stage.name, table_name=api.stage.variables["tableName"], api_id=api.api_id
+    )
