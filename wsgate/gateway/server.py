@@ -31,11 +31,14 @@ from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
+from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 from wsgate.gateway.request_context import request_context
 from wsgate.gateway.selection import parse_body, select_route
+from wsgate.gateway.sigv4 import SigV4Verifier
 from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 from wsgate.gateway.validation import RequestValidator
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS
 
 DEFAULT_AUTHORIZER = "chalice_app.app:authorizer"
 
@@ -59,6 +62,13 @@ class GatewayConfig:
     max_duration_s: float = 7200.0
     log_level: str | None = None
     """Overrides the stage's ``LoggingLevel`` (OFF / ERROR / INFO)."""
+    connections_credentials: dict[str, str] | None = field(
+        default_factory=lambda: {
+            LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+        }
+    )
+    """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
+    stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
 
 
 class Gateway:
@@ -69,6 +79,10 @@ class Gateway:
         )
         self.log = ExecutionLog(self.api.stage, config.log_level)
         self.registry = ConnectionRegistry(config.message_limit)
+        if config.connections_credentials is not None:
+            self.registry.verifier = SigV4Verifier(
+                config.connections_credentials, PSEUDO_PARAMETERS["AWS::Region"]
+            )
         self.stage_throttle = StageThrottle(
             self.api.stage.default_throttle, self.api.stage.route_throttles
         )

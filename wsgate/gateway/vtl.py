@@ -97,7 +97,7 @@ class VtlList(list[Any]):
 
 
 class VtlMap(dict[str, Any]):
-    """A JSON object as templates see it: a Java ``Map`` (``size()``, ``isEmpty()``, ``keySet()``)."""
+    """A JSON object as templates see it: a Java ``Map`` (``size()``, ``isEmpty()``...)."""
 
     def size(self) -> int:
         return len(self)
