@@ -179,3 +179,13 @@ async def test_the_service_push_fast_path_signs() -> None:
     assert endpoint.refused == []
     assert dict(endpoint.attempts) == {"a1=": 2, "b2=": 1}
     assert json.loads(endpoint.received["a1="][0]) == {"n": 1}
+
+
+def test_cli_credentials_option() -> None:
+    import click
+
+    from wsgate.cli.gateway import _credentials
+
+    assert _credentials(("AKID:secret:with:colons",)) == {"AKID": "secret:with:colons"}
+    with pytest.raises(click.BadParameter, match="ACCESS_KEY_ID:SECRET"):
+        _credentials(("no-secret",))

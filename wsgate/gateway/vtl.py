@@ -86,7 +86,7 @@ class VtlList(list[Any]):
     def size(self) -> int:
         return len(self)
 
-    def count(self, *value: Any) -> int:  # type: ignore[override]
+    def count(self, *value: Any) -> int:
         return super().count(value[0]) if value else len(self)
 
     def isEmpty(self) -> bool:
