@@ -189,3 +189,25 @@ def test_cli_credentials_option() -> None:
     assert _credentials(("AKID:secret:with:colons",)) == {"AKID": "secret:with:colons"}
     with pytest.raises(click.BadParameter, match="ACCESS_KEY_ID:SECRET"):
         _credentials(("no-secret",))
+
+
+async def test_bench_push_sink_checks_signatures() -> None:
+    """The bench's sink refuses an unsigned push, so a push client that stopped signing
+    fails the bench instead of being measured."""
+    from aiohttp.test_utils import TestServer
+
+    from wsgate.bench.push_sink import build_app
+
+    server = TestServer(build_app(0.0), host="127.0.0.1")
+    await server.start_server()
+    url = f"http://127.0.0.1:{server.port}/prod"
+    session = get_session()
+    session.set_credentials(ACCESS_KEY, SECRET_KEY)
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{url}/@connections/a=", data=b"x") as response:
+                assert response.status == 403
+        async with ConnectionsApi(url, region=REGION, session=session) as api:
+            assert (await api.fan_out(["a=", "b="], b"x")).delivered == 2
+    finally:
+        await server.close()

@@ -23,12 +23,13 @@ import hashlib
 import hmac
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiohttp import web
 from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 from multidict import CIMultiDictProxy
 
@@ -153,9 +154,7 @@ class SigV4Verifier:
         if "host" not in names:
             raise InvalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
         host = _header(request.headers, "Host") or ""
-        aws_request = AWSRequest(
-            method=request.method, url=f"http://{host}{request.raw_path}", data=request.body
-        )
+        aws_request = _Received(request.method, f"http://{host}{request.raw_path}", request.body)
         for name, value in _items(request.headers):
             if name.lower() in names:
                 aws_request.headers[name] = value
@@ -174,7 +173,22 @@ class SigV4Verifier:
         return str(signer.signature(string_to_sign, aws_request))
 
 
+@dataclass
+class _Received:
+    """A received request in the shape botocore's signer reads (``AWSRequest``'s attributes),
+    without ``AWSRequest``'s preparation step, which a check does not need."""
+
+    method: str
+    url: str
+    body: bytes
+    headers: HTTPHeaders = field(default_factory=HTTPHeaders)
+    params: dict[str, str] = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
+
+
 def _header(headers: CIMultiDictProxy[str] | Mapping[str, str], name: str) -> str | None:
+    if isinstance(headers, CIMultiDictProxy):
+        return headers.get(name)
     wanted = name.lower()
     return next((v for k, v in _items(headers) if k.lower() == wanted), None)
 
@@ -195,7 +209,17 @@ def _credential(credential: str) -> tuple[str, list[str]]:
 
 def _timestamp(amz_date: str) -> datetime:
     try:
-        return datetime.strptime(amz_date, AMZ_DATE).replace(tzinfo=UTC)
+        if len(amz_date) != 16 or amz_date[8] != "T" or amz_date[15] != "Z":
+            raise ValueError(amz_date)
+        return datetime(
+            int(amz_date[0:4]),
+            int(amz_date[4:6]),
+            int(amz_date[6:8]),
+            int(amz_date[9:11]),
+            int(amz_date[11:13]),
+            int(amz_date[13:15]),
+            tzinfo=UTC,
+        )
     except ValueError:
         raise IncompleteSignature(
             "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
