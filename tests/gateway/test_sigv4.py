@@ -170,6 +170,11 @@ async def test_the_service_push_fast_path_signs() -> None:
     session = get_session()
     session.set_credentials(ACCESS_KEY, SECRET_KEY, "token")
     try:
+        async with aiohttp.ClientSession() as http:  # the endpoint does refuse unsigned pushes
+            async with http.post(f"{endpoint.url}/@connections/c3=", data=b"x") as response:
+                assert response.status == 403
+        assert endpoint.refused == ["POST /prod/@connections/c3="]
+        endpoint.refused.clear()
         async with ConnectionsApi(endpoint.url, region=REGION, session=session) as api:
             assert await api.post("a1=", b'{"n":1}')
             result = await api.fan_out(["a1=", "b2="], b"x")
