@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -56,7 +57,11 @@ class VtlVariables:
         self.body = body
         self.headers = headers
         self.query = query
-        self.document = parse_body(body) if body else NOT_JSON
+
+    @cached_property
+    def document(self) -> Any:
+        """The message parsed once, when a selection expression or parameter first needs it."""
+        return parse_body(self.body) if self.body else NOT_JSON
 
     def render(self, template: str, body: str | None = None) -> str:
         return render(
