@@ -263,3 +263,14 @@ async def test_one_way_routes_send_nothing_for_any_integration_response(
         await client.send(json.dumps({"action": "echo"}))
         assert await _frame(client) == {"ok": "/echo"}  # still open and answering
     assert backend.paths().count("/say") == 3
+
+
+def test_a_route_naming_an_undeclared_model_is_refused_at_load() -> None:
+    """API Gateway refuses such a route at deployment; the gateway says which one, up front."""
+    from wsgate.gateway.intrinsics import UnsupportedTemplateError
+    from wsgate.gateway.template_loader import load_api
+
+    template = email_api()
+    template["Resources"]["SendRoute"]["Properties"]["RequestModels"] = {"email": "nope"}
+    with pytest.raises(UnsupportedTemplateError, match="nope"):
+        load_api(template)
