@@ -209,12 +209,11 @@ def messages(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 def pointed_messages(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """A valid message with exactly one property replaced by a near-miss value or dropped."""
     properties = schema.get("properties", {})
+    misses = {name: near_misses(sub, schema) for name, sub in properties.items()}
 
     def edit(base: dict[str, Any], name: str) -> st.SearchStrategy[Any]:
         dropped = {k: v for k, v in base.items() if k != name}
-        return st.just(dropped) | near_misses(properties[name], schema).map(
-            lambda value: {**base, name: value}
-        )
+        return st.just(dropped) | misses[name].map(lambda value: {**base, name: value})
 
     pairs = st.tuples(valid_values(schema, schema), st.sampled_from(sorted(properties)))
     return pairs.flatmap(lambda pair: edit(*pair))
@@ -225,21 +224,25 @@ PROPERTY_SETTINGS = settings(
 )
 
 
+SCHEMAS = {name: converted.schema for name, converted in gateway_schemas().items()}
+GATEWAY = RequestValidator(SCHEMAS)
+"""The local gateway's validator, built once over every exported model."""
+
+
+VALID = {name: valid_values(schema, schema) for name, schema in SCHEMAS.items()}
+STRATEGIES = {name: st.one_of(messages(s), pointed_messages(s)) for name, s in SCHEMAS.items()}
+
+
 def gateway_accepts(name: str, value: Any) -> bool:
     """What the local gateway does with the model as ``wsgate synth`` exports it."""
-    return (
-        RequestValidator({name: gateway_schemas()[name].schema})
-        .check("$default", {"$default": name}, value)
-        .valid
-    )
+    return GATEWAY.check("$default", {"$default": name}, value).valid
 
 
 @pytest.mark.parametrize("name", list(MODELS))
 @PROPERTY_SETTINGS
 @given(data=st.data())
 def test_every_client_schema_agrees_with_its_model(name: str, data: st.DataObject) -> None:
-    schema = gateway_schemas()[name].schema
-    value = data.draw(st.one_of(messages(schema), pointed_messages(schema)))
+    value = data.draw(STRATEGIES[name])
     assert gateway_accepts(name, value) == pydantic_accepts(MODELS[name], value), value
 
 
@@ -283,8 +286,7 @@ def test_patterns_agree_on_line_ends(
 ) -> None:
     """Every client pattern, gateway (ECMA-262) against service (the model), on strings the
     pattern matches in Python with a line terminator added at either end."""
-    schema = gateway_schemas()[name].schema
-    base = data.draw(valid_values(schema, schema))
+    base = data.draw(VALID[name])
     text = data.draw(st.from_regex(pattern, fullmatch=True))
     end = data.draw(st.sampled_from(["", *LINE_ENDS]))
     value = data.draw(st.sampled_from([text + end, end + text]))
