@@ -29,9 +29,8 @@ from typing import Any
 
 from aiohttp import web
 from botocore.auth import SigV4Auth
-from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
-from multidict import CIMultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 SERVICE = "execute-api"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -157,7 +156,7 @@ class SigV4Verifier:
         aws_request = _Received(request.method, f"http://{host}{request.raw_path}", request.body)
         for name, value in _items(request.headers):
             if name.lower() in names:
-                aws_request.headers[name] = value
+                aws_request.headers.add(name, value)
         declared = _header(request.headers, "X-Amz-Content-SHA256")
         if declared is not None and declared != hashlib.sha256(request.body).hexdigest():
             raise InvalidSignature(
@@ -181,7 +180,7 @@ class _Received:
     method: str
     url: str
     body: bytes
-    headers: HTTPHeaders = field(default_factory=HTTPHeaders)
+    headers: CIMultiDict[str] = field(default_factory=CIMultiDict)
     params: dict[str, str] = field(default_factory=dict)
     context: dict[str, Any] = field(default_factory=dict)
 
