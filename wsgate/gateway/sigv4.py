@@ -13,8 +13,10 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-r
 but not the ``@connections`` bodies; the texts below are API Gateway's observed ones for
 execute-api, e.g. a 403 ``InvalidSignatureException`` "Signature expired: ... - 5 min." answered
 to a PostToConnection (github.com/cognitect-labs/aws-api/issues/255). The window is therefore
-5 minutes either side of ``X-Amz-Date``, the execute-api value seen there, not the 15 minutes
-some other services allow.
+5 minutes either side of ``X-Amz-Date``: the execute-api value seen there, and the IAM guide's
+"in most cases, a request must reach AWS within five minutes of the time stamp"
+(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_aws-signing.html), not the 15
+minutes some other services allow.
 """
 
 from __future__ import annotations
