@@ -274,3 +274,21 @@ def test_a_route_naming_an_undeclared_model_is_refused_at_load() -> None:
     template["Resources"]["SendRoute"]["Properties"]["RequestModels"] = {"email": "nope"}
     with pytest.raises(UnsupportedTemplateError, match="nope"):
         load_api(template)
+
+
+async def test_a_broken_response_template_is_an_error_frame_not_a_crash(
+    gateway: GatewayFactory, backend: Backend
+) -> None:
+    template = http_api()
+    template["Resources"]["EchoBroken"] = _integration_response(
+        "EchoIntegration",
+        "$default",
+        ResponseTemplates={"$default": "$input.path('$.[')"},
+        TemplateSelectionExpression="\\$default",
+    )
+    running = await gateway(template)
+    async with connect(running.url, additional_headers=KEYED) as client:
+        await client.send(json.dumps({"action": "echo"}))
+        assert (await _frame(client))["message"] == "Internal server error"
+        await client.send(json.dumps({"action": "say", "text": "still open"}))
+        await backend.wait_for("/say")

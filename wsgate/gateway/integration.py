@@ -190,8 +190,37 @@ def _mock(integration: Integration, variables: VtlVariables, payload: str) -> In
         return IntegrationResult(
             None, "", errors.INTERNAL_SERVER_ERROR, errors.MOCK_WITHOUT_STATUS, payload
         )
-    mapped = _respond(integration, status, "", variables)
-    return IntegrationResult(status, mapped or "", None, None, payload)
+    return _finish(integration, status, "", variables, {}, payload)
+
+
+def _finish(
+    integration: Integration,
+    status: int,
+    body: str,
+    variables: VtlVariables,
+    response_headers: Mapping[str, str],
+    payload: str,
+) -> IntegrationResult:
+    """The integration's answer after its integration response, or the failure it is."""
+    try:
+        mapped = _respond(integration, status, body, variables, response_headers)
+    except Exception as error:  # a broken template is a configuration error, not a crash
+        return IntegrationResult(
+            status,
+            "",
+            errors.INTERNAL_SERVER_ERROR,
+            f"Execution failed due to configuration error: response template rendering: {error}",
+            payload,
+        )
+    if mapped is None and status >= 500 and integration.type == "HTTP":
+        return IntegrationResult(
+            status,
+            body,
+            errors.INTERNAL_SERVER_ERROR,
+            f"Endpoint response status {status}: {body[:200]}",
+            payload,
+        )
+    return IntegrationResult(status, body if mapped is None else mapped, None, None, payload)
 
 
 async def call(
@@ -233,13 +262,4 @@ async def call(
         )
     if integration.type == "HTTP_PROXY":
         return IntegrationResult(status, body, None, None, payload)
-    mapped = _respond(integration, status, body, variables, response_headers)
-    if mapped is None and status >= 500:
-        return IntegrationResult(
-            status,
-            body,
-            errors.INTERNAL_SERVER_ERROR,
-            f"Endpoint response status {status}: {body[:200]}",
-            payload,
-        )
-    return IntegrationResult(status, body if mapped is None else mapped, None, None, payload)
+    return _finish(integration, status, body, variables, response_headers, payload)
