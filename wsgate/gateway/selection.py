@@ -73,10 +73,21 @@ def stringify(value: Any) -> str:
     return str(value)
 
 
+_DOTTED = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*")
+"""A plain ``a.b.c`` path: walked directly, the JSONPath engine is only for the rest."""
+
+
 def body_value(path: str, document: Any) -> Any:
     """``request.body.<path>`` (JSONPath) against the parsed body; None when nothing matches."""
     if document is NOT_JSON or not path:
         return None
+    if _DOTTED.fullmatch(path):
+        value = document
+        for part in path.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return value
     try:
         matches = [match.value for match in _jsonpath("$." + path).find(document)]
     except Exception:  # an unparsable path selects nothing, as a missing one does
@@ -112,28 +123,55 @@ def variable(name: str, given: SelectionInput) -> str | None:
     return ""
 
 
-def evaluate(expression: str, given: SelectionInput) -> str:
-    """The key an expression produces: literals kept, ``\\$`` unescaped, variables replaced."""
-    out: list[str] = []
+@dataclass(frozen=True)
+class _Variable:
+    name: str
+    source: str
+    """The expression text it came from, kept when the name is not a variable."""
+
+
+@lru_cache(maxsize=512)
+def _parse(expression: str) -> tuple[str | _Variable, ...]:
+    """Literal text and variables, in order: expressions are few and evaluated per message."""
+    parts: list[str | _Variable] = []
+    literal: list[str] = []
     i = 0
     while i < len(expression):
         ch = expression[i]
+        variable_here: _Variable | None = None
         if ch == "\\" and expression.startswith("$", i + 1):
-            out.append("$")
+            literal.append("$")
             i += 2
-        elif ch == "$" and expression.startswith("{", i + 1) and "}" in expression[i + 2 :]:
+            continue
+        if ch == "$" and expression.startswith("{", i + 1) and "}" in expression[i + 2 :]:
             end = expression.index("}", i + 2)
-            name = expression[i + 2 : end]
-            value = variable(name, given)
-            out.append(expression[i : end + 1] if value is None else value)
+            variable_here = _Variable(expression[i + 2 : end], expression[i : end + 1])
             i = end + 1
         elif ch == "$" and (match := _BARE_VARIABLE.match(expression, i + 1)):
-            value = variable(match.group(), given)
-            out.append("$" + match.group() if value is None else value)
+            variable_here = _Variable(match.group(), "$" + match.group())
             i = match.end()
         else:
-            out.append(ch)
+            literal.append(ch)
             i += 1
+            continue
+        if literal:
+            parts.append("".join(literal))
+            literal = []
+        parts.append(variable_here)
+    if literal:
+        parts.append("".join(literal))
+    return tuple(parts)
+
+
+def evaluate(expression: str, given: SelectionInput) -> str:
+    """The key an expression produces: literals kept, ``\\$`` unescaped, variables replaced."""
+    out: list[str] = []
+    for part in _parse(expression):
+        if isinstance(part, str):
+            out.append(part)
+        else:
+            value = variable(part.name, given)
+            out.append(part.source if value is None else value)
     return "".join(out)
 
 
