@@ -6,6 +6,12 @@ validates the same payload with the same model. They are strict (``1`` is not si
 into ``"1"``) because the gateway's JSON schema cannot coerce, and both sides must agree on what
 is valid. Unknown extra fields are ignored on both sides (JSON schema's default), so a client
 cannot smuggle a ``from`` field into a message: the model never reads it.
+
+Patterns must mean the same to both sides. API Gateway reads a model's ``pattern`` as ECMA-262,
+where ``$`` ends the input; pydantic's Rust engine agrees, Python's ``re`` does not (its ``$``
+also matches before a final newline, so ``"room\n"`` would pass). The engine is therefore pinned
+here, and ``shared.schema_export`` refuses the few constructs the two engines still read
+differently (Unicode shorthands, ``.``, inline flags).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ RoomName = Annotated[
 class ClientMessage(BaseModel):
     """Base for every action a client can send; ``action`` selects the route."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    model_config = ConfigDict(strict=True, extra="ignore", regex_engine="rust-regex")
 
     action: str
 

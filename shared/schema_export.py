@@ -12,6 +12,7 @@ property tests can say which constraints only the service enforces.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,71 @@ def _convert(node: Any, path: str, dropped: list[str]) -> Any:
     return out
 
 
+class NonPortablePatternError(ValueError):
+    """A ``pattern`` whose meaning differs between the gateway and the service."""
+
+
+_NON_PORTABLE = {
+    r"\d": "[0-9]",
+    r"\D": "[^0-9]",
+    r"\w": "[A-Za-z0-9_]",
+    r"\W": "[^A-Za-z0-9_]",
+    r"\s": "an explicit class such as [ \t]",
+    r"\S": "an explicit negated class",
+    r"\b": "an explicit class boundary",
+    r"\B": "an explicit class boundary",
+    "(?": "plain groups (no flags, lookaround or named groups)",
+    "\\1": "no back-references",
+}
+
+
+def check_portable_pattern(pattern: str, where: str) -> None:
+    """Refuse the regex constructs ECMA-262 and the service's engine read differently.
+
+    API Gateway evaluates ``pattern`` as ECMA-262 (draft-04); pydantic evaluates it with Rust's
+    ``regex`` crate. Anchors, explicit classes, repetition and alternation mean the same in
+    both; Unicode-aware shorthands (``\\d`` is any Unicode digit in Rust, ASCII in ECMA), ``.``
+    (ECMA also stops at ``\\r``, U+2028, U+2029) and inline flags do not.
+    """
+    plain = re.sub(r"\\\\|\\\.|\[(?:\\.|[^\]])*\]", "", pattern)
+    for construct, instead in _NON_PORTABLE.items():
+        if construct in pattern:
+            raise NonPortablePatternError(
+                f"{where}: pattern {pattern!r} uses {construct!r}, which the gateway (ECMA-262) "
+                f"and the service (Rust regex) read differently; use {instead}"
+            )
+    if "." in plain:
+        raise NonPortablePatternError(
+            f"{where}: pattern {pattern!r} uses '.', which the gateway (ECMA-262) and the "
+            "service (Rust regex) read differently around line terminators; use an explicit "
+            "class"
+        )
+
+
+def _check_patterns(node: Any, path: str) -> None:
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _check_patterns(item, f"{path}[{i}]")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                check_portable_pattern(value, f"{path}/pattern")
+            elif key == "patternProperties" and isinstance(value, dict):
+                for pattern in value:
+                    check_portable_pattern(pattern, f"{path}/patternProperties")
+            _check_patterns(value, f"{path}/{key}")
+
+
 def to_draft04(model: type[BaseModel], name: str | None = None) -> Draft04Schema:
-    """Convert ``model``'s validation schema to draft-04, titled with the gateway model name."""
+    """Convert ``model``'s validation schema to draft-04, titled with the gateway model name.
+
+    Raises :class:`NonPortablePatternError` for a pattern the gateway and the service would
+    read differently, so such a model never reaches a template.
+    """
     title = name or model.__name__
     dropped: list[str] = []
     converted = _convert(model.model_json_schema(mode="validation"), "#", dropped)
+    _check_patterns(converted, f"{title}#")
     schema = {"$schema": DRAFT04_URI, "title": title, **converted}
     schema["title"] = title
     return Draft04Schema(name=title, schema=schema, dropped=dropped)

@@ -23,6 +23,7 @@ class Call:
     path: str
     headers: dict[str, str]
     body: Any
+    query: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,7 +42,8 @@ class Backend:
             body: Any = json.loads(raw)
         except ValueError:
             body = raw
-        self.calls.append(Call(request.method, request.path, dict(request.headers), body))
+        call = Call(request.method, request.path, dict(request.headers), body, dict(request.query))
+        self.calls.append(call)
         await asyncio.sleep(self.delay.get(request.path, 0))
         status = self.status.get(request.path, 200)
         return web.json_response({"echo": body, "path": request.path}, status=status)

@@ -16,9 +16,14 @@ from websockets.exceptions import ConnectionClosed
 
 from tests.gateway.conftest import Backend, GatewayFactory
 from tests.gateway.templates import KEY, http_api
+from tests.support.connections_endpoint import ACCESS_KEY, REGION, SECRET_KEY, signed_headers
 
 KEYED = {"x-api-key": KEY}
-CREDENTIALS = {"aws_access_key_id": "x", "aws_secret_access_key": "y", "region_name": "us-east-1"}
+CREDENTIALS = {
+    "aws_access_key_id": ACCESS_KEY,
+    "aws_secret_access_key": SECRET_KEY,
+    "region_name": REGION,
+}
 
 
 async def _connection_id(backend: Backend, index: int = -1) -> str:
@@ -100,7 +105,10 @@ async def test_aiobotocore_and_payload_limit(gateway: GatewayFactory, backend: B
             assert await asyncio.wait_for(client.recv(), 5) == "hello"
         async with aiohttp.ClientSession() as http:
             url = f"{running.connections_url}/@connections/{connection_id}"
-            async with http.post(url, data=b"x" * 1001) as response:
+            big = b"x" * 1001
+            headers = signed_headers("POST", url, big)
+            async with http.post(url, data=big, headers=headers) as response:
                 assert response.status == 413
-            async with http.post(f"{running.connections_url}/@connections/unknown=") as response:
+            url = f"{running.connections_url}/@connections/unknown="
+            async with http.post(url, headers=signed_headers("POST", url)) as response:
                 assert response.status == 410

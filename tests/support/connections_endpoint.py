@@ -1,17 +1,37 @@
 """A small real ``@connections`` HTTP endpoint for tests of code that pushes to clients.
 
 It speaks the management API's wire format (``POST/GET/DELETE /{stage}/@connections/{id}``),
-records what it receives, and answers 410 ``GoneException`` for ids it does not know, which is
-what API Gateway does for a closed connection.
+checks every request's SigV4 signature as API Gateway does (the gateway's own check, 403 when
+it fails, recorded in ``refused``), records what it receives, and answers 410 ``GoneException``
+for ids it does not know, which is what API Gateway does for a closed connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from wsgate.gateway.sigv4 import SERVICE, SigV4Verifier, refused
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS
+
+ACCESS_KEY = LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]
+SECRET_KEY = LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+REGION = "us-east-1"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def signed_headers(method: str, url: str, body: bytes = b"") -> dict[str, str]:
+    """Headers of a request signed with the local credentials, for hand-made HTTP calls."""
+    request = AWSRequest(method=method, url=url, data=body)
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), SERVICE, REGION).add_auth(request)
+    return dict(request.headers.items())
 
 
 @dataclass
@@ -26,8 +46,21 @@ class ConnectionsEndpoint:
     fail_first: dict[str, list[int]] = field(default_factory=dict)
     """Statuses to answer (in order) before accepting a post to that id: 429, 500..."""
     attempts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    credentials: dict[str, str] | None = field(default_factory=lambda: {ACCESS_KEY: SECRET_KEY})
+    """Access key id -> secret accepted; None accepts unsigned requests."""
+    refused: list[str] = field(default_factory=list)
+    """``METHOD path`` of every request refused for its signature."""
     url: str = ""
     _runner: web.AppRunner | None = None
+
+    @web.middleware
+    async def _signed(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        verifier = SigV4Verifier(self.credentials, REGION) if self.credentials else None
+        denied = await refused(request, verifier)
+        if denied is not None:
+            self.refused.append(f"{request.method} {request.path}")
+            return denied
+        return await handler(request)
 
     async def _post(self, request: web.Request) -> web.Response:
         connection_id = request.match_info["id"]
@@ -69,7 +102,7 @@ class ConnectionsEndpoint:
         return web.Response(status=204)
 
     async def start(self) -> str:
-        app = web.Application()
+        app = web.Application(middlewares=[self._signed])
         path = f"/{self.stage}/@connections/{{id}}"
         app.router.add_post(path, self._post)
         app.router.add_get(path, self._get)

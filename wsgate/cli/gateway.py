@@ -14,6 +14,19 @@ from wsgate.cli.template_parameters import parse_parameters
 from wsgate.fd_limit import raise_fd_limit
 
 
+def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
+    accepted = {}
+    for pair in pairs:
+        key, sep, secret = pair.partition(":")
+        if not sep or not key or not secret:
+            raise click.BadParameter(
+                f"expected ACCESS_KEY_ID:SECRET, got {pair!r}",
+                param_hint="--connections-credentials",
+            )
+        accepted[key] = secret
+    return accepted
+
+
 @click.command()
 @click.option(
     "--template",
@@ -41,6 +54,19 @@ from wsgate.fd_limit import raise_fd_limit
     type=click.Choice(["OFF", "ERROR", "INFO"], case_sensitive=False),
     help="Execution log level (default: the stage's LoggingLevel).",
 )
+@click.option(
+    "--connections-credentials",
+    "credentials",
+    multiple=True,
+    metavar="ACCESS_KEY_ID:SECRET",
+    help="Credentials whose SigV4 signatures @connections accepts (repeatable; default: the "
+    "local stack's).",
+)
+@click.option(
+    "--connections-unsigned",
+    is_flag=True,
+    help="Accept @connections requests without checking their signatures.",
+)
 def gateway(
     template: Path,
     backend: str | None,
@@ -48,6 +74,8 @@ def gateway(
     params: tuple[str, ...],
     authorizer: str,
     log_level: str | None,
+    credentials: tuple[str, ...],
+    connections_unsigned: bool,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
@@ -63,6 +91,10 @@ def gateway(
         authorizer=authorizer,
         log_level=log_level,
     )
+    if connections_unsigned:
+        config.connections_credentials = None
+    elif credentials:
+        config.connections_credentials = _credentials(credentials)
 
     async def run() -> None:
         try:
@@ -76,6 +108,12 @@ def gateway(
         for key in api.mapping_keys:
             click.echo(f"  custom domain mapping: ws://127.0.0.1:{running.port}/{key}", err=True)
         click.echo(f"  @connections: {running.connections_url}/@connections/{{id}}", err=True)
+        accepted = config.connections_credentials
+        click.echo(
+            "  @connections signatures: "
+            + (f"SigV4 for access key(s) {', '.join(accepted)}" if accepted else "NOT checked"),
+            err=True,
+        )
         for logical_id, value in api.api_keys.items():
             click.echo(f"  API key {logical_id}: {value}", err=True)
         stop = asyncio.Event()

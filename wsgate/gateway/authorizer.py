@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,8 +92,29 @@ class LambdaContext:
         return 10_000
 
 
+RESULT_LIMIT_BYTES = 8 * 1024
+"""Lambda authorizer result size, a fixed quota: "API Gateway quotas for WebSocket APIs",
+https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-execution-service-websocket-limits-table.html
+What the handshake gets when it is exceeded is not documented: it is refused like any other
+invalid authorizer response (500, see ``errors.AUTHORIZER_FAILURE_STATUS``)."""
+
+
+def result_size(result: Any) -> int:
+    """The authorizer's answer as the JSON bytes Lambda returns (policy, context and all)."""
+    try:
+        return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode())
+    except (TypeError, ValueError):
+        return 0  # not JSON-serializable: ``interpret`` reports it as malformed
+
+
 def interpret(result: Any) -> AuthorizerOutcome:
-    """Allow -> continue; Deny -> 403; anything malformed -> 500 (see ``errors``)."""
+    """Allow -> continue; Deny -> 403; malformed or over 8 KB -> 500 (see ``errors``)."""
+    size = result_size(result)
+    if size > RESULT_LIMIT_BYTES:
+        return AuthorizerOutcome(
+            errors.AUTHORIZER_FAILURE_STATUS,
+            error=f"authorizer result is {size} bytes, over the {RESULT_LIMIT_BYTES}-byte quota",
+        )
     try:
         principal = result["principalId"]
         statements = result["policyDocument"]["Statement"]

@@ -1,8 +1,8 @@
 """Open connections, and the ``@connections`` management API the backend pushes through.
 
 Served at the SDK endpoint form ``/{stage}/@connections/{connectionId}`` so boto3's and
-aiobotocore's ``apigatewaymanagementapi`` clients work unchanged with ``endpoint_url``
-(their SigV4 signatures are accepted without checking: there are no credentials locally).
+aiobotocore's ``apigatewaymanagementapi`` clients work unchanged with ``endpoint_url``; their
+SigV4 signatures are checked against the gateway's configured credentials (``sigv4``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from wsgate.gateway import errors
+from wsgate.gateway.sigv4 import SigV4Verifier, refused
 
 
 def _iso(epoch_ms: int) -> str:
@@ -43,6 +44,9 @@ class Connection:
 class ConnectionRegistry:
     """Connections by id, and the HTTP handlers of ``@connections``."""
 
+    verifier: SigV4Verifier | None = None
+    """SigV4 check of every ``@connections`` request (None: unsigned requests accepted)."""
+
     def __init__(self, message_limit: int) -> None:
         self.connections: dict[str, Connection] = {}
         self.message_limit = message_limit
@@ -61,6 +65,8 @@ class ConnectionRegistry:
         )
 
     async def post(self, request: web.Request) -> web.Response:
+        if (denied := await refused(request, self.verifier)) is not None:
+            return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None or connection.socket.closed:
@@ -81,6 +87,8 @@ class ConnectionRegistry:
         return web.Response(status=200)
 
     async def get(self, request: web.Request) -> web.Response:
+        if (denied := await refused(request, self.verifier)) is not None:
+            return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None or connection.socket.closed:
@@ -94,6 +102,8 @@ class ConnectionRegistry:
         )
 
     async def delete(self, request: web.Request) -> web.Response:
+        if (denied := await refused(request, self.verifier)) is not None:
+            return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None or connection.socket.closed:

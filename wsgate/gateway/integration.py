@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
 from wsgate.gateway import errors
-from wsgate.gateway.selection import evaluate
+from wsgate.gateway.selection import (
+    NOT_JSON,
+    SelectionInput,
+    body_value,
+    parse_body,
+    select_key,
+    select_response_key,
+    stringify,
+)
 from wsgate.gateway.template_loader import Integration
 from wsgate.gateway.vtl import render
+
+HEADER_TARGET = "integration.request.header."
+QUERY_TARGET = "integration.request.querystring."
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,11 @@ class VtlVariables:
         self.headers = headers
         self.query = query
 
+    @cached_property
+    def document(self) -> Any:
+        """The message parsed once, when a selection expression or parameter first needs it."""
+        return parse_body(self.body) if self.body else NOT_JSON
+
     def render(self, template: str, body: str | None = None) -> str:
         return render(
             template,
@@ -54,15 +72,34 @@ class VtlVariables:
             params={"header": self.headers, "querystring": self.query, "path": {}},
         )
 
+    def selection(
+        self, status: int | None = None, response_headers: Mapping[str, str] | None = None
+    ) -> SelectionInput:
+        """The variables a selection expression reads at this point of the request."""
+        return SelectionInput(
+            body=self.document,
+            status=status,
+            response_headers=response_headers or {},
+            context=self.context,
+            stage_variables=self.stage_variables,
+        )
+
     def parameter(self, expression: str) -> str | None:
-        """A request-parameter source: ``context.x``, ``route.request.header.x``, ``'lit'``."""
-        if expression.startswith("'") and expression.endswith("'"):
+        """A request-parameter source, as the data-mapping table lists them
+        (https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-data-mapping.html):
+        ``'static'``, ``context.x``, ``stageVariables.x``, ``route.request.body.<JSONPath>``,
+        and ``route.request.header.x`` / ``route.request.querystring.x`` (``$connect`` only:
+        later messages carry no headers or query string). None when the source is absent."""
+        if len(expression) >= 2 and expression.startswith("'") and expression.endswith("'"):
             return expression[1:-1]
         if expression.startswith("context."):
             value: Any = self.context
             for part in expression.removeprefix("context.").split("."):
                 value = value.get(part) if isinstance(value, dict) else None
-            return None if value is None else str(value)
+            return None if value is None else stringify(value)
+        if expression.startswith("route.request.body."):
+            found = body_value(expression.removeprefix("route.request.body."), self.document)
+            return None if found is None else stringify(found)
         if expression.startswith("route.request.header."):
             name = expression.removeprefix("route.request.header.").lower()
             return next((v for k, v in self.headers.items() if k.lower() == name), None)
@@ -73,28 +110,117 @@ class VtlVariables:
         return None
 
 
-def _select_template(templates: dict[str, str], selection: str | None, body: Any) -> str | None:
-    if not templates:
-        return None
-    key = evaluate(selection, body) if selection else "$default"
-    return templates.get(key or "") or templates.get("$default")
+def _select_template(
+    templates: dict[str, str], expression: str | None, given: SelectionInput
+) -> str | None:
+    """The template a ``TemplateSelectionExpression`` picks, else the ``$default`` one."""
+    key = select_key(templates, expression, given) if templates else None
+    return None if key is None else templates[key]
 
 
-def _response_key(keys: list[str], status: int) -> str | None:
-    """Integration response selection: ``/regex/`` keys on the status, else ``$default``."""
-    for key in keys:
-        if key.startswith("/") and key.endswith("/") and re.fullmatch(key[1:-1], str(status)):
-            return key
-    return "$default" if "$default" in keys else None
+def _mapped_request(
+    integration: Integration, variables: VtlVariables
+) -> tuple[dict[str, str], str]:
+    """Headers and URL after ``integration.request.header.X`` / ``querystring.X`` mapping."""
+    headers = {"Content-Type": "application/json"}
+    query: list[tuple[str, str]] = []
+    for target, source in integration.request_parameters.items():
+        value = variables.parameter(source)
+        if value is None:
+            continue
+        if target.startswith(HEADER_TARGET):
+            headers[target.removeprefix(HEADER_TARGET)] = value
+        elif target.startswith(QUERY_TARGET):
+            query.append((target.removeprefix(QUERY_TARGET), value))
+    assert integration.uri is not None
+    if not query:
+        return headers, integration.uri
+    parts = urlsplit(integration.uri)
+    joined = "&".join(q for q in (parts.query, urlencode(query)) if q)
+    return headers, urlunsplit(parts._replace(query=joined))
 
 
-def _respond(integration: Integration, status: int, body: str, variables: VtlVariables) -> str:
-    key = _response_key(list(integration.responses), status)
+def _respond(
+    integration: Integration,
+    status: int,
+    body: str,
+    variables: VtlVariables,
+    response_headers: Mapping[str, str] | None = None,
+) -> str | None:
+    """The integration response for ``status``, rendered; None when no response key matches.
+
+    Every status is matched, 5xx included: ``$default`` catches what no ``/regex/`` key does
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-websocket-api-integration-responses.html).
+    """
+    key = select_response_key(list(integration.responses), status)
     if key is None:
-        return body
+        return None
     response = integration.responses[key]
-    template = _select_template(response.templates, response.template_selection, None)
+    given = variables.selection(status, response_headers)
+    template = _select_template(response.templates, response.template_selection, given)
     return variables.render(template, body=body) if template is not None else body
+
+
+def _request_payload(integration: Integration, variables: VtlVariables) -> str | IntegrationResult:
+    """The body sent to the integration, or the failure a broken template is."""
+    if integration.type == "HTTP_PROXY":
+        return variables.body
+    template = _select_template(
+        integration.request_templates, integration.template_selection, variables.selection()
+    )
+    if template is None:
+        return variables.body
+    try:
+        return variables.render(template)
+    except Exception as error:  # a broken template is a configuration error, not a crash
+        return IntegrationResult(
+            None,
+            "",
+            errors.INTERNAL_SERVER_ERROR,
+            f"Execution failed due to configuration error: template rendering: {error}",
+        )
+
+
+def _mock(integration: Integration, variables: VtlVariables, payload: str) -> IntegrationResult:
+    try:
+        status = json.loads(payload)["statusCode"]
+        if not isinstance(status, int):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        return IntegrationResult(
+            None, "", errors.INTERNAL_SERVER_ERROR, errors.MOCK_WITHOUT_STATUS, payload
+        )
+    return _finish(integration, status, "", variables, {}, payload)
+
+
+def _finish(
+    integration: Integration,
+    status: int,
+    body: str,
+    variables: VtlVariables,
+    response_headers: Mapping[str, str],
+    payload: str,
+) -> IntegrationResult:
+    """The integration's answer after its integration response, or the failure it is."""
+    try:
+        mapped = _respond(integration, status, body, variables, response_headers)
+    except Exception as error:  # a broken template is a configuration error, not a crash
+        return IntegrationResult(
+            status,
+            "",
+            errors.INTERNAL_SERVER_ERROR,
+            f"Execution failed due to configuration error: response template rendering: {error}",
+            payload,
+        )
+    if mapped is None and status >= 500 and integration.type == "HTTP":
+        return IntegrationResult(
+            status,
+            body,
+            errors.INTERNAL_SERVER_ERROR,
+            f"Endpoint response status {status}: {body[:200]}",
+            payload,
+        )
+    return IntegrationResult(status, body if mapped is None else mapped, None, None, payload)
 
 
 async def call(
@@ -104,49 +230,20 @@ async def call(
     *,
     proxy_event: dict[str, Any] | None = None,
 ) -> IntegrationResult:
-    template = _select_template(integration.request_templates, integration.template_selection, None)
-    if integration.type == "HTTP_PROXY":
-        payload = variables.body
-    elif template is not None:
-        try:
-            payload = variables.render(template)
-        except Exception as error:  # a broken template is a configuration error, not a crash
-            return IntegrationResult(
-                None,
-                "",
-                errors.INTERNAL_SERVER_ERROR,
-                f"Execution failed due to configuration error: template rendering: {error}",
-            )
-    else:
-        payload = variables.body
-
+    payload = _request_payload(integration, variables)
+    if isinstance(payload, IntegrationResult):
+        return payload
     if integration.type == "MOCK":
-        try:
-            status = json.loads(payload)["statusCode"]
-            if not isinstance(status, int):
-                raise TypeError
-        except (ValueError, KeyError, TypeError):
-            return IntegrationResult(
-                None, "", errors.INTERNAL_SERVER_ERROR, errors.MOCK_WITHOUT_STATUS, payload
-            )
-        return IntegrationResult(
-            status, _respond(integration, status, "", variables), None, None, payload
-        )
-
-    headers = {"Content-Type": "application/json"}
-    for target, source in integration.request_parameters.items():
-        if target.startswith("integration.request.header."):
-            value = variables.parameter(source)
-            if value is not None:
-                headers[target.removeprefix("integration.request.header.")] = value
-    assert integration.uri is not None
+        return _mock(integration, variables, payload)
+    headers, url = _mapped_request(integration, variables)
     try:
         async with asyncio.timeout(integration.timeout_s):
             async with session.request(
-                integration.method, integration.uri, data=payload.encode(), headers=headers
+                integration.method, url, data=payload.encode(), headers=headers
             ) as response:
                 body = await response.text()
                 status = response.status
+                response_headers = dict(response.headers)
     except TimeoutError:
         return IntegrationResult(
             None,
@@ -160,19 +257,9 @@ async def call(
             None,
             "",
             errors.INTERNAL_SERVER_ERROR,
-            f"Execution failed due to an error calling {integration.uri}: {error}",
-            payload,
-        )
-    if status >= 500 and integration.type == "HTTP":
-        return IntegrationResult(
-            status,
-            body,
-            errors.INTERNAL_SERVER_ERROR,
-            f"Endpoint response status {status}: {body[:200]}",
+            f"Execution failed due to an error calling {url}: {error}",
             payload,
         )
     if integration.type == "HTTP_PROXY":
         return IntegrationResult(status, body, None, None, payload)
-    return IntegrationResult(
-        status, _respond(integration, status, body, variables), None, None, payload
-    )
+    return _finish(integration, status, body, variables, response_headers, payload)

@@ -18,7 +18,6 @@ from typing import Any
 
 import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
-from jsonschema import Draft4Validator
 
 from wsgate.gateway import errors
 from wsgate.gateway.authorizer import (
@@ -32,10 +31,14 @@ from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
+from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 from wsgate.gateway.request_context import request_context
-from wsgate.gateway.selection import NOT_JSON, evaluate, parse_body, select_route
+from wsgate.gateway.selection import parse_body, select_route
+from wsgate.gateway.sigv4 import SigV4Verifier
 from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
+from wsgate.gateway.validation import RequestValidator
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS
 
 DEFAULT_AUTHORIZER = "chalice_app.app:authorizer"
 
@@ -59,6 +62,13 @@ class GatewayConfig:
     max_duration_s: float = 7200.0
     log_level: str | None = None
     """Overrides the stage's ``LoggingLevel`` (OFF / ERROR / INFO)."""
+    connections_credentials: dict[str, str] | None = field(
+        default_factory=lambda: {
+            LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
+        }
+    )
+    """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
+    stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
 
 
 class Gateway:
@@ -69,11 +79,15 @@ class Gateway:
         )
         self.log = ExecutionLog(self.api.stage, config.log_level)
         self.registry = ConnectionRegistry(config.message_limit)
+        if config.connections_credentials is not None:
+            self.registry.verifier = SigV4Verifier(
+                config.connections_credentials, PSEUDO_PARAMETERS["AWS::Region"]
+            )
         self.stage_throttle = StageThrottle(
             self.api.stage.default_throttle, self.api.stage.route_throttles
         )
         self.usage_plans = UsagePlans(self.api.usage_plans)
-        self.validators = {name: Draft4Validator(s) for name, s in self.api.models.items()}
+        self.validator = RequestValidator(self.api.models)
         self.route_keys = set(self.api.routes)
         self._authorizers: dict[str, AuthorizerFunction] = {}
         self.session: aiohttp.ClientSession | None = None
@@ -256,22 +270,10 @@ class Gateway:
     async def _valid(
         self, route: Route, document: Any, connection: Connection, request_id: str
     ) -> bool:
-        if not route.request_models:
+        verdict = self.validator.check(route.model_selection, route.request_models, document)
+        if verdict.valid:
             return True
-        key = (
-            evaluate(route.model_selection or "$default", document)
-            if document is not NOT_JSON
-            else None
-        )
-        model = route.request_models.get(key or "") or route.request_models.get("$default")
-        if model is None:
-            return True
-        if document is NOT_JSON:
-            problems = [errors.UNPARSEABLE_BODY]
-        else:
-            problems = [e.message for e in self.validators[model].iter_errors(document)]
-        if not problems:
-            return True
+        problems = verdict.problems
         self.log.error(
             request_id,
             connection.connection_id,

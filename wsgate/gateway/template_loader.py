@@ -255,6 +255,13 @@ class _Loader:
             schema = props["Schema"]
             models[str(props["Name"])] = json.loads(schema) if isinstance(schema, str) else schema
 
+        for route in routes.values():
+            for model_name in route.request_models.values():
+                if model_name not in models:
+                    raise UnsupportedTemplateError(
+                        route.key, "RequestModels", f"names model {model_name!r}, not declared"
+                    )
+
         stages = for_api("AWS::ApiGatewayV2::Stage")
         if len(stages) != 1:
             raise UnsupportedTemplateError(

@@ -55,7 +55,7 @@ class Util:
         return escape_javascript(value)
 
     def parseJson(self, value: str) -> Any:
-        return json.loads(value)
+        return java_view(json.loads(value))
 
     def urlEncode(self, value: str) -> str:
         return quote_plus(str(value), safe="*")
@@ -73,6 +73,58 @@ class Util:
 @lru_cache(maxsize=256)
 def _jsonpath(path: str) -> Any:
     return parse_jsonpath(path)
+
+
+class VtlList(list[Any]):
+    """A JSON array as templates see it: a Java ``List`` (``size()``, ``isEmpty()``, ``get(i)``).
+
+    ``$input.path('$.pets').size()`` is the mapping-template reference's own example
+    (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-mapping-template-reference.html);
+    ``count()`` without an argument is accepted as the same, since templates use it.
+    """
+
+    def size(self) -> int:
+        return len(self)
+
+    def count(self, *value: Any) -> int:
+        return super().count(value[0]) if value else len(self)
+
+    def isEmpty(self) -> bool:
+        return not self
+
+    def get(self, index: int) -> Any:
+        return self[index]
+
+
+class VtlMap(dict[str, Any]):
+    """A JSON object as templates see it: a Java ``Map`` (``size()``, ``isEmpty()``...)."""
+
+    def size(self) -> int:
+        return len(self)
+
+    def isEmpty(self) -> bool:
+        return not self
+
+    def keySet(self) -> VtlList:
+        return VtlList(self.keys())
+
+    def containsKey(self, key: str) -> bool:
+        return key in self
+
+
+def java_view(value: Any) -> Any:
+    """``value`` with every array and object given the Java methods templates call on them."""
+    if isinstance(value, list):
+        return VtlList(java_view(item) for item in value)
+    if isinstance(value, dict):
+        return VtlMap({key: java_view(item) for key, item in value.items()})
+    return value
+
+
+def _indefinite(path: str) -> bool:
+    """A JSONPath that can match several values (wildcard, deep scan, filter, union, slice):
+    its result is always a list, even with one match, as Jayway's JsonPath returns it."""
+    return any(token in path for token in ("*", "..", "?(", ",", ":"))
 
 
 class Input:
@@ -98,11 +150,13 @@ class Input:
     def path(self, path: str) -> Any:
         """The value at ``path`` as an object (a list when the path matches several)."""
         if path.strip() == "$":
-            return self._document()
+            return java_view(self._document())
         matches = [m.value for m in _jsonpath(path).find(self._document())]
+        if _indefinite(path):
+            return java_view(matches)
         if not matches:
             return None
-        return matches[0] if len(matches) == 1 else matches
+        return java_view(matches[0] if len(matches) == 1 else matches)
 
     def json(self, path: str) -> str:
         """The value at ``path`` as JSON text (``null`` when nothing matches)."""

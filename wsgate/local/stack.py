@@ -179,7 +179,14 @@ class LocalStack:
         connections_url = f"{gateway_base}/{facts.stage}"
         service_url = f"http://127.0.0.1:{ports['service']}"
         self._start_service(ports["service"], dynamodb, facts, connections_url, moto_url)
-        self._start_gateway(ports["gateway"], service_url, template_path, parameters, moto_url)
+        self._start_gateway(
+            ports["gateway"],
+            service_url,
+            template_path,
+            parameters,
+            moto_url,
+            signed_pushes=dynamodb.endpoint is not None,
+        )
 
         self.info = LocalStackInfo(
             websocket_url=f"ws://127.0.0.1:{ports['gateway']}/{facts.stage}",
@@ -277,6 +284,7 @@ class LocalStack:
         template: Path,
         parameters: dict[str, str],
         ssm_url: str,
+        signed_pushes: bool = True,
     ) -> None:
         # The authorizer runs inside the gateway process and reads the token secret from SSM:
         # boto3 honours AWS_ENDPOINT_URL_SSM, so it reaches moto exactly as it would reach AWS.
@@ -299,6 +307,10 @@ class LocalStack:
         )
         for key, value in parameters.items():
             argv += ["--param", f"{key}={value}"]
+        if not signed_pushes:
+            # Against real AWS the service signs its pushes with your AWS credentials, which
+            # the local gateway cannot know: it accepts them unchecked (said at startup).
+            argv.append("--connections-unsigned")
         child = self.supervisor.start("gateway", argv, env)
         self.supervisor.wait_ready(child, f"http://127.0.0.1:{port}/")
 

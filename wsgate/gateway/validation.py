@@ -1,0 +1,97 @@
+"""Request validation: the route's model chosen by its selection expression, checked as draft-04.
+
+API Gateway validates a message against the model its ``ModelSelectionExpression`` selects in
+``RequestModels``, falls back to the ``$default`` model, and fails the request when there is
+neither (https://docs.aws.amazon.com/apigateway/latest/developerguide/websocket-api-request-validation.html).
+Models are JSON Schema draft-04, whose ``pattern`` is an ECMA-262 regular expression
+(draft-04 validation spec, section 3.3: https://json-schema.org/draft-04/draft-fge-json-schema-validation-00.pdf).
+Python's ``re`` differs where it matters for input checks: its ``$`` also matches before a final
+newline, so ``"room\\n"`` passes ``^[a-z]+$``. ``pattern`` and ``patternProperties`` therefore
+run on ``regress`` (Rust's ECMA-262 engine), the engine jsonschema itself uses for the
+``regex`` format when it is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import regress
+from jsonschema import Draft4Validator, ValidationError, validators
+from jsonschema.protocols import Validator
+
+from wsgate.gateway.errors import UNPARSEABLE_BODY
+from wsgate.gateway.selection import DEFAULT_KEY, NOT_JSON, SelectionInput, select_key
+
+NO_MATCHING_MODEL = "No model matches the model selection expression and there is no $default model"
+
+
+@lru_cache(maxsize=1024)
+def ecma_regex(pattern: str) -> regress.Regex:
+    """Compile once: every message of a route checks the same few patterns."""
+    return regress.Regex(pattern)
+
+
+def ecma_search(pattern: str, text: str) -> bool:
+    """``pattern`` found anywhere in ``text`` (JSON Schema patterns are not anchored)."""
+    return ecma_regex(pattern).find(text) is not None
+
+
+def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
+    if validator.is_type(instance, "string") and not ecma_search(pattern, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Validator, pattern_properties: Mapping[str, Any], instance: Any, schema: Any
+) -> Iterator[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in pattern_properties.items():
+        for name, value in instance.items():
+            if ecma_search(pattern, name):
+                yield from validator.descend(value, subschema, path=name, schema_path=pattern)
+
+
+EcmaDraft4Validator = validators.extend(
+    Draft4Validator, {"pattern": _pattern, "patternProperties": _pattern_properties}
+)
+"""Draft-04 with ECMA-262 regular expressions, as API Gateway's models are written."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of validating one message: valid, or the problems for the execution log."""
+
+    problems: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
+
+
+class RequestValidator:
+    """Every model of the API compiled once; ``check`` applies a route's selection to a body."""
+
+    def __init__(self, models: Mapping[str, Mapping[str, Any]]) -> None:
+        self.validators = {name: EcmaDraft4Validator(schema) for name, schema in models.items()}
+
+    def check(
+        self, expression: str | None, request_models: Mapping[str, str], document: Any
+    ) -> Verdict:
+        """Validate ``document`` (``selection.parse_body``) as API Gateway validates a route.
+
+        No model selection expression and no ``$default`` model: nothing to validate. With an
+        expression, a key that selects no model and no ``$default`` fails the request.
+        """
+        if not request_models or (expression is None and DEFAULT_KEY not in request_models):
+            return Verdict()
+        if document is NOT_JSON:
+            return Verdict((UNPARSEABLE_BODY,))
+        key = select_key(request_models, expression, SelectionInput(body=document))
+        if key is None:
+            return Verdict((NO_MATCHING_MODEL,))
+        validator = self.validators[request_models[key]]
+        return Verdict(tuple(error.message for error in validator.iter_errors(document)))
