@@ -1,7 +1,12 @@
 """The network (the tutorial's Terraform): a new VPC, or an existing one given by parameters.
 
-New VPC: 10.0.0.0/16 with DNS, two public subnets (NAT gateway, internet gateway) and two
-private subnets (the fleet and the internal NLB) in two availability zones.
+New VPC: 10.0.0.0/16 with DNS, two public subnets (NAT gateways, internet gateway) and two
+private subnets (the fleet and the internal NLB) in two availability zones. Each private subnet
+has its own route table: its default route goes to the NAT gateway of its own AZ when
+``NatGateways`` is 2 (an AZ outage then takes down only that AZ's egress), or to the one shared
+NAT gateway when it is 1 (cheaper). Gateway endpoints for DynamoDB and S3 sit on both tables,
+so table traffic, the artifact download and AL2023's package repositories (served from S3)
+bypass NAT: https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from troposphere import (
+    And,
+    Condition,
     Equals,
     GetAtt,
     GetAZs,
@@ -17,12 +24,18 @@ from troposphere import (
     Parameter,
     Ref,
     Select,
+    Sub,
     Tags,
     Template,
     ec2,
 )
 
+from shared.names import PARAM_NAT_GATEWAYS
+
 CREATE_VPC = "CreateVpc"
+NAT_PER_AZ = "NatPerAz"
+AZ_COUNT = 2
+GATEWAY_ENDPOINTS = ("dynamodb", "s3")
 
 
 @dataclass(frozen=True)
@@ -49,7 +62,7 @@ def add_network(template: Template) -> Network:
             Type="String",
             Default="10.0.0.0/16",
             AllowedPattern=r"^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$",
-            Description="CIDR of the (new or existing) VPC; the service port is open to it only.",
+            Description="CIDR of the (new or existing) VPC.",
         )
     )
     subnet_params = [
@@ -111,33 +124,70 @@ def add_network(template: Template) -> Network:
         )
         return created
 
-    public_subnets = [subnet("public", index, index, public_table) for index in (0, 1)]
-    nat_ip = new(ec2.EIP("NatIp", Domain="vpc", DependsOn=attachment.title))
-    nat = new(
-        ec2.NatGateway(
-            "NatGateway",
-            AllocationId=GetAtt(nat_ip, "AllocationId"),
-            SubnetId=Ref(public_subnets[0]),
+    public_subnets = [subnet("public", index, index, public_table) for index in range(AZ_COUNT)]
+    nats = _nat_gateways(template, public_subnets, attachment.title)
+    private_subnets = []
+    private_tables = []
+    for index, param in enumerate(subnet_params):
+        table = new(ec2.RouteTable(f"PrivateRouteTable{index + 1}", VpcId=Ref(vpc)))
+        nat = nats[0] if index == 0 else If(NAT_PER_AZ, nats[index], nats[0])
+        new(
+            ec2.Route(
+                f"PrivateDefaultRoute{index + 1}",
+                RouteTableId=Ref(table),
+                DestinationCidrBlock="0.0.0.0/0",
+                NatGatewayId=nat,
+            )
         )
-    )
-    private_table = new(ec2.RouteTable("PrivateRouteTable", VpcId=Ref(vpc)))
-    new(
-        ec2.Route(
-            "PrivateDefaultRoute",
-            RouteTableId=Ref(private_table),
-            DestinationCidrBlock="0.0.0.0/0",
-            NatGatewayId=Ref(nat),
+        private_tables.append(Ref(table))
+        created = subnet("private", index, index + AZ_COUNT, table)
+        private_subnets.append(If(CREATE_VPC, Ref(created), Ref(param)))
+    for service in GATEWAY_ENDPOINTS:
+        new(
+            ec2.VPCEndpoint(
+                f"{service.capitalize()}GatewayEndpoint",
+                VpcId=Ref(vpc),
+                ServiceName=Sub("com.amazonaws.${AWS::Region}." + service),
+                VpcEndpointType="Gateway",
+                RouteTableIds=private_tables,
+            )
         )
-    )
-    private_subnets = [
-        If(CREATE_VPC, Ref(subnet("private", index, index + 2, private_table)), Ref(param))
-        for index, param in enumerate(subnet_params)
-    ]
     return Network(
         vpc_id=If(CREATE_VPC, Ref(vpc), Ref(vpc_param)),
         vpc_cidr=Ref(cidr_param),
         private_subnets=private_subnets,
     )
+
+
+def _nat_gateways(template: Template, public_subnets: list[Any], attachment: str) -> list[Any]:
+    """NAT gateway 1 always (new VPC); the others only with ``NatGateways`` = 2 (one per AZ)."""
+    count = template.add_parameter(
+        Parameter(
+            PARAM_NAT_GATEWAYS,
+            Type="Number",
+            Default=AZ_COUNT,
+            AllowedValues=[1, AZ_COUNT],
+            Description=f"New VPC only: {AZ_COUNT} = one NAT gateway per AZ (no cross-AZ "
+            "egress dependency), 1 = one shared NAT gateway (cheaper).",
+        )
+    )
+    template.add_condition(
+        NAT_PER_AZ, And(Condition(CREATE_VPC), Equals(Ref(count), str(AZ_COUNT)))
+    )
+    nats = []
+    for index, public_subnet in enumerate(public_subnets):
+        condition = CREATE_VPC if index == 0 else NAT_PER_AZ
+        ip = ec2.EIP(f"NatIp{index + 1}", Domain="vpc", DependsOn=attachment)
+        ip.Condition = condition
+        template.add_resource(ip)
+        nat = ec2.NatGateway(
+            f"NatGateway{index + 1}",
+            AllocationId=GetAtt(ip, "AllocationId"),
+            SubnetId=Ref(public_subnet),
+        )
+        nat.Condition = condition
+        nats.append(Ref(template.add_resource(nat)))
+    return nats
 
 
 def _cidrs(cidr_param: Parameter) -> Any:
