@@ -128,3 +128,12 @@ def resolve(target: Target, pyproject: Path = PROJECT / "pyproject.toml") -> lis
         if done.returncode != 0:
             raise LockError(f"pip could not resolve the service for {target.name}:\n{done.stderr}")
         return pins_from_report(json.loads(report_path.read_text()))
+
+
+def main() -> None:
+    """``make lock``: rewrite the lock for the x86_64 instance target."""
+    from wsgate.artifact.target import instance_target
+
+    target = instance_target("x86_64")
+    LOCK_PATH.write_text(render(resolve(target), target))
+    print(f"wrote {LOCK_PATH.relative_to(PROJECT)}")
