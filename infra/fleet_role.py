@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from awacs import aws as iam_policy
-from awacs import cloudformation
+from awacs import cloudformation, execute_api, s3
 from awacs import dynamodb as ddb
-from awacs import execute_api, s3
 from troposphere import GetAtt, Join, Ref, Sub, Template, iam
 
 from infra.iam import assumed_by

@@ -97,10 +97,8 @@ class InstanceTypeMismatch(ValueError):
 def spec(architecture: str) -> ArchitectureSpec:
     """The spec of ``architecture``, with the accepted values in the error otherwise."""
     if architecture not in SPECS:
-        raise ValueError(
-            f"architecture {architecture!r}: choose one of {', '.join(ARCHITECTURES)}"
-        )
-    return SPECS[architecture]  # type: ignore[index]
+        raise ValueError(f"architecture {architecture!r}: choose one of {', '.join(ARCHITECTURES)}")
+    return SPECS[architecture]
 
 
 def check_instance_type(architecture: str, instance_type: str) -> None:

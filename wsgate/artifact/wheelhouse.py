@@ -66,7 +66,15 @@ def build_project_wheel(project: Path, wheelhouse: Path, scratch: Path) -> Path:
     env = {**os.environ, "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
     before = set(wheelhouse.glob("*.whl"))
     _pip(
-        ["wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", str(wheelhouse), str(source)],
+        [
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--quiet",
+            "-w",
+            str(wheelhouse),
+            str(source),
+        ],
         "building the wsgate wheel",
         env,
     )
