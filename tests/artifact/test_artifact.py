@@ -1,0 +1,174 @@
+"""The service artifact: its lock, what its wheelhouse holds for the instance, its name."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tarfile
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from infra import runtime
+from wsgate.artifact import Artifact, build_artifact
+from wsgate.artifact.build import build_for
+from wsgate.artifact.lock import (
+    BOOTSTRAP,
+    LockError,
+    Pin,
+    parse,
+    pins_from_report,
+    read_lock,
+    service_requirements,
+    unmet,
+)
+from wsgate.artifact.target import instance_target
+from wsgate.artifact.wheelhouse import target_tags
+from wsgate.cli.main import COMMANDS
+
+PROJECT = Path(__file__).resolve().parents[2]
+NEVER_ON_AN_INSTANCE = {"moto", "chalice", "troposphere", "awacs", "pytest", "cfn-lint", "boto3"}
+
+
+def _needed_by_the_service(locked: set[str]) -> set[str]:
+    """Locked packages some other locked package requires (read from the installed metadata)."""
+    needed = set()
+    for name in locked:
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for line in requires:
+            requirement = Requirement(line)
+            if requirement.marker is None or "extra" not in str(requirement.marker):
+                needed.add(str(canonicalize_name(requirement.name)))
+    return needed
+
+
+def _other_roles() -> set[str]:
+    """What only other roles bring: their direct requirements, minus the service's own, minus
+    packages a locked package depends on (sanic needs websockets, which the local role also
+    lists), minus the bootstrap pip."""
+    extras = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    names = {
+        str(canonicalize_name(Requirement(line).name))
+        for extra, lines in extras.items()
+        if extra != "service"
+        for line in lines
+    }
+    service = {str(canonicalize_name(r.name)) for r in service_requirements()}
+    locked = {p.name for p in read_lock()}
+    return names - service - _needed_by_the_service(locked) - set(BOOTSTRAP) - {"wsgate"}
+
+
+def test_lock_satisfies_the_service_extra_and_nothing_else_gets_in() -> None:
+    pins = read_lock()
+    assert unmet(service_requirements(), pins) == []
+    locked = {p.name for p in pins}
+    assert locked.isdisjoint(_other_roles()), locked & _other_roles()
+    assert locked.isdisjoint(NEVER_ON_AN_INSTANCE)
+    assert "pip" in locked  # the venv is created without pip and gets it from the wheelhouse
+
+
+def test_base_dependencies_are_only_what_every_role_needs() -> None:
+    project = tomllib.loads((PROJECT / "pyproject.toml").read_text())["project"]
+    assert [Requirement(d).name for d in project["dependencies"]] == ["pydantic"]
+    dev = {
+        Requirement(line).name: Requirement(line)
+        for line in project["optional-dependencies"]["dev"]
+    }
+    assert dev["wsgate"].extras == {"service", "lambda", "infra", "local"}
+
+
+def test_unmet_and_parse_say_what_is_wrong() -> None:
+    pins = [Pin("sanic", "25.12.1")]
+    assert unmet([Requirement("sanic>=26")], pins) == ["sanic>=26 but the lock has sanic==25.12.1"]
+    assert unmet([Requirement("aiohttp")], pins) == ["aiohttp is not in the lock"]
+    assert parse("# c\nPyYAML==6.0\n") == [Pin("pyyaml", "6.0")]
+    with pytest.raises(LockError, match="expected name==version"):
+        parse("sanic>=24\n")
+
+
+def test_pins_from_a_pip_report_leave_out_the_project() -> None:
+    report = {
+        "install": [
+            {"metadata": {"name": "Sanic", "version": "25.12.1"}},
+            {"metadata": {"name": "wsgate", "version": "0.1.0"}},
+        ]
+    }
+    assert pins_from_report(report) == [Pin("sanic", "25.12.1")]
+
+
+def _members(artifact: Artifact) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(artifact.path) as tar:
+        return {m.name: m for m in tar.getmembers()}
+
+
+def test_instance_artifact_holds_only_cp312_manylinux_wheels_of_the_lock(
+    x86_64_artifact: Artifact,
+) -> None:
+    members = _members(x86_64_artifact)
+    top = {name.split("/", 1)[1] for name in members if name.count("/") == 1}
+    assert top == {"install.sh", "wsgate.service", "runtime.env", "manifest.json"}
+    assert members["wsgate-service/install.sh"].mode == 0o755
+    wheels = [Path(n).name for n in members if n.startswith("wsgate-service/wheelhouse/")]
+    names = {str(parse_wheel_filename(w)[0]) for w in wheels}
+    assert names == {p.name for p in read_lock()} | {"wsgate"}
+    assert names.isdisjoint(_other_roles() | NEVER_ON_AN_INSTANCE)
+    accepted = target_tags(instance_target("x86_64"))
+    for wheel in wheels:
+        assert parse_wheel_filename(wheel)[3] & accepted, wheel
+    compiled = [w for w in wheels if not w.endswith("-none-any.whl")]
+    assert compiled and all("-cp312-" in w and "x86_64" in w for w in compiled), compiled
+    with tarfile.open(x86_64_artifact.path) as tar:
+        runtime_env = tar.extractfile("wsgate-service/runtime.env").read().decode()  # type: ignore[union-attr]
+        manifest = json.load(tar.extractfile("wsgate-service/manifest.json"))  # type: ignore[arg-type]
+    assert f"WSGATE_IMAGE_PYTHON={runtime.PYTHON_EXECUTABLE}" in runtime_env.splitlines()
+    assert manifest["python"] == "3.12" and sorted(manifest["wheels"]) == sorted(wheels)
+
+
+def test_name_and_key_carry_the_content_hash(x86_64_artifact: Artifact) -> None:
+    digest = hashlib.sha256(x86_64_artifact.path.read_bytes()).hexdigest()
+    assert x86_64_artifact.sha256 == digest
+    assert x86_64_artifact.key == f"artifacts/{x86_64_artifact.path.name}"
+    assert re.fullmatch(
+        rf"artifacts/wsgate-service-0\.1\.0-{digest[:12]}\.tar\.gz", x86_64_artifact.key
+    )
+    assert x86_64_artifact.architecture == "x86_64"
+
+
+def test_same_tree_same_bytes(x86_64_artifact: Artifact, tmp_path: Path) -> None:
+    """Reproducible: rebuilding does not roll the fleet; only a content change does."""
+    again = build_for(
+        instance_target("x86_64"),
+        tmp_path,
+        find_links=PROJECT / "build" / "wheelhouse" / "x86_64",
+    )
+    assert again.sha256 == x86_64_artifact.sha256
+
+
+def test_a_wheel_the_instance_cannot_load_fails_the_build(tmp_path: Path) -> None:
+    """The host's cp311 wheels offered for the cp312 target: pip finds nothing it may use."""
+    host = PROJECT / "build" / "wheelhouse" / "host"
+    if not any(host.glob("*.whl")):
+        pytest.skip(f"{host} is empty: `make wheelhouses` (part of `make test`) downloads it")
+    with pytest.raises(Exception, match="downloading the x86_64 wheelhouse failed"):
+        build_for(instance_target("x86_64"), tmp_path, find_links=host)
+
+
+def test_public_interface_and_cli_registration() -> None:
+    assert build_artifact.__kwdefaults__ == {"architecture": "x86_64"}
+    assert "build" in COMMANDS
+    result = CliRunner().invoke(
+        __import__("wsgate.cli.build", fromlist=["build"]).build,
+        ["--architecture", "sparc"],
+    )
+    assert result.exit_code == 2 and "sparc" in result.output
