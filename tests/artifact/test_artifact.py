@@ -17,6 +17,7 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from infra import runtime
 from wsgate.artifact import Artifact, build_artifact
+from wsgate.artifact import wheelhouse as wheelhouse_module
 from wsgate.artifact.build import build_for
 from wsgate.artifact.lock import (
     BOOTSTRAP,
@@ -29,7 +30,7 @@ from wsgate.artifact.lock import (
     unmet,
 )
 from wsgate.artifact.target import instance_target
-from wsgate.artifact.wheelhouse import target_tags
+from wsgate.artifact.wheelhouse import WheelhouseError, check, target_tags
 from wsgate.cli.main import COMMANDS
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -172,3 +173,56 @@ def test_public_interface_and_cli_registration() -> None:
         ["--architecture", "sparc"],
     )
     assert result.exit_code == 2 and "sparc" in result.output
+
+
+def test_instance_targets_pin_the_image_python_and_manylinux_platforms() -> None:
+    """Without these options pip would pick wheels for the build machine (its Python, its
+    newer glibc, its CPU), which the instance cannot load."""
+    for architecture, machine in (("x86_64", "x86_64"), ("arm64", "aarch64")):
+        options = instance_target(architecture).pip_options
+        assert options[:5] == [
+            "--only-binary=:all:",
+            "--implementation",
+            "cp",
+            "--python-version",
+            "312",
+        ]
+        platforms = {options[i + 1] for i, o in enumerate(options) if o == "--platform"}
+        assert platforms == set(runtime.manylinux_platforms(machine))
+
+
+def test_check_names_each_wheel_the_target_cannot_load(tmp_path: Path) -> None:
+    wheels = [
+        "sanic-25.12.1-py3-none-any.whl",
+        "ujson-6.1.0-cp312-cp312-manylinux_2_35_x86_64.whl",  # glibc newer than AL2023's
+        "httptools-0.9.0-cp311-cp311-manylinux_2_17_x86_64.whl",  # the build machine's Python
+        "uvloop-0.23.0-cp312-cp312-manylinux_2_17_aarch64.whl",  # the other architecture
+        "moto-5.2.5-py3-none-any.whl",
+    ]
+    for wheel in wheels:
+        (tmp_path / wheel).write_bytes(b"")
+    pins = [Pin("sanic", "25.12.1"), Pin("ujson", "6.1.0"), Pin("httptools", "0.9.0")]
+    pins += [Pin("uvloop", "0.23.0"), Pin("wrapt", "2.5.2")]
+    assert check(tmp_path, pins, instance_target("x86_64")) == [
+        f"{wheels[2]} does not load on x86_64",
+        f"{wheels[1]} does not load on x86_64",
+        f"{wheels[3]} does not load on x86_64",
+        "wrapt==2.5.2 is not in the wheelhouse",
+        "not in the lock: ['moto']",
+    ]
+
+
+def test_build_refuses_a_wheelhouse_the_target_cannot_install_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def download_host_wheel(pins: object, target: object, wheelhouse: Path, *_: object) -> None:
+        for pin in read_lock():
+            (
+                wheelhouse
+                / f"{pin.name.replace('-', '_')}-{pin.version}-cp311-cp311-linux_x86_64.whl"
+            ).write_bytes(b"")
+
+    monkeypatch.setattr(wheelhouse_module, "download", download_host_wheel)
+    with pytest.raises(WheelhouseError, match="does not load on x86_64"):
+        build_for(instance_target("x86_64"), tmp_path / "out")
+    assert not (tmp_path / "out").exists()
