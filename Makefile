@@ -66,4 +66,4 @@ bench: install
 	$(BIN)/wsgate bench
 
 clean:
-	rm -rf $(VENV) .tools node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools node_modules build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
