@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "build": (
         "wsgate.cli.build:build",
-        "Build the service artifact the fleet installs (wheelhouse, unit, installer).",
+        "Build the service artifact the fleet installs.",
     ),
     "gateway": ("wsgate.cli.gateway:gateway", "Run the local API Gateway for a template."),
     "local": ("wsgate.cli.local:local", "Run the whole chat stack on this machine."),
