@@ -33,8 +33,19 @@ signal() {  # retried: a lost signal costs the whole CreationPolicy timeout
     return 1
 }
 
+verify() {  # the key ends in the first 12 hex digits of the artifact's sha256 (wsgate build)
+    local key="@@ArtifactKey@@" expected actual
+    expected="${key%.tar.gz}"
+    expected="${expected##*-}"
+    actual="$(sha256sum "$1" | cut -c1-12)"
+    [ "$actual" = "$expected" ] && return 0
+    echo "artifact sha256 starts with $actual, but its key says $expected: re-upload it" >&2
+    return 1
+}
+
 boot() {
     aws s3 cp --only-show-errors "s3://@@ArtifactBucket@@/@@ArtifactKey@@" "$work/artifact.tar.gz" &&
+        verify "$work/artifact.tar.gz" &&
         tar -xzf "$work/artifact.tar.gz" -C "$work" &&
         "$work/wsgate-service/install.sh"
 }

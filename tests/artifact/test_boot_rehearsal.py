@@ -11,6 +11,7 @@ https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_SignalReso
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import os
@@ -29,8 +30,9 @@ import pytest
 
 from infra import user_data
 from infra.fleet import GROUP
+from shared.names import ARTIFACT_KEY_PREFIX
 from tests.artifact import standins
-from wsgate.artifact.build import Artifact
+from wsgate.artifact.build import Artifact, artifact_name
 
 BUCKET = "rehearsal-artifacts"
 STACK = "wsgate-rehearsal"
@@ -177,7 +179,8 @@ def test_missing_dependency_signals_failure_and_starts_nothing(
     boot: Any, host_artifact: Artifact, tmp_path: Path
 ) -> None:
     broken = _without(host_artifact.path, "sanic-", tmp_path / "broken.tar.gz")
-    result = boot(broken, "artifacts/wsgate-service-0.1.0-000000000000.tar.gz")
+    digest = hashlib.sha256(broken.read_bytes()).hexdigest()
+    result = boot(broken, ARTIFACT_KEY_PREFIX + artifact_name("0.1.0", digest))
     assert result.returncode != 0
     assert [s["status"] for s in result.records("signals")] == ["FAILURE"]
     assert result.records("systemctl") == []
@@ -191,6 +194,19 @@ def test_missing_artifact_signals_failure(boot: Any, host_artifact: Artifact) ->
     assert "does not exist" in result.output
     assert [s["status"] for s in result.records("signals")] == ["FAILURE"]
     assert result.records("systemctl") == [] and result.records("useradd") == []
+
+
+def test_artifact_that_does_not_match_its_key_signals_failure(
+    boot: Any, host_artifact: Artifact, tmp_path: Path
+) -> None:
+    """A truncated upload, or a key reused for other content, is refused before installing."""
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(host_artifact.path.read_bytes()[:-1024])
+    result = boot(truncated, host_artifact.key)
+    assert result.returncode != 0
+    assert f"but its key says {host_artifact.sha256[:12]}" in result.output
+    assert [s["status"] for s in result.records("signals")] == ["FAILURE"]
+    assert result.records("useradd") == []
 
 
 def test_service_that_never_answers_signals_failure(boot: Any, host_artifact: Artifact) -> None:
