@@ -23,9 +23,11 @@ from wsgate.artifact.lock import (
     BOOTSTRAP,
     LockError,
     Pin,
+    merge,
     parse,
     pins_from_report,
     read_lock,
+    render,
     service_requirements,
     unmet,
 )
@@ -93,19 +95,57 @@ def test_unmet_and_parse_say_what_is_wrong() -> None:
     pins = [Pin("sanic", "25.12.1")]
     assert unmet([Requirement("sanic>=26")], pins) == ["sanic>=26 but the lock has sanic==25.12.1"]
     assert unmet([Requirement("aiohttp")], pins) == ["aiohttp is not in the lock"]
-    assert parse("# c\nPyYAML==6.0\n") == [Pin("pyyaml", "6.0")]
+    assert parse("# c\nPyYAML==6.0 \\\n    --hash=sha256:ab\n") == [Pin("pyyaml", "6.0")]
+    assert parse("PyYAML==6.0 \\\n    --hash=sha256:ab\n")[0].hashes == ("ab",)
     with pytest.raises(LockError, match="expected name==version"):
         parse("sanic>=24\n")
+    with pytest.raises(LockError, match="line 1"):
+        parse("sanic==25.12.1 --hash=md5:00\n")
+
+
+def test_every_pin_carries_the_hashes_of_both_architectures_wheels() -> None:
+    pins = read_lock()
+    assert all(p.hashes for p in pins)
+    # Compiled packages have one wheel per architecture, pure ones a single shared wheel.
+    assert len(next(p for p in pins if p.name == "pydantic-core").hashes) == 2
+    assert len(next(p for p in pins if p.name == "sanic").hashes) == 1
+    assert parse(render(pins, ["x86_64", "arm64"])) == pins
+    assert [p.hashes for p in parse(render(pins, ["x86_64"]))] == [p.hashes for p in pins]
+
+
+def test_architectures_that_resolve_differently_cannot_share_a_lock() -> None:
+    x86 = [Pin("sanic", "25.12.1", ("a",)), Pin("uvloop", "0.23.0", ("b",))]
+    arm = [Pin("sanic", "25.12.1", ("a",)), Pin("uvloop", "0.23.0", ("c",))]
+    assert merge({"x86_64": x86, "arm64": arm}) == x86
+    assert merge({"x86_64": x86, "arm64": arm})[1].hashes == ("b", "c")
+    with pytest.raises(LockError, match="x86_64 and arm64 resolve differently"):
+        merge({"x86_64": x86, "arm64": [Pin("sanic", "25.12.1")]})
 
 
 def test_pins_from_a_pip_report_leave_out_the_project() -> None:
     report = {
         "install": [
-            {"metadata": {"name": "Sanic", "version": "25.12.1"}},
+            {
+                "metadata": {"name": "Sanic", "version": "25.12.1"},
+                "download_info": {"archive_info": {"hashes": {"sha256": "ab"}}},
+            },
             {"metadata": {"name": "wsgate", "version": "0.1.0"}},
         ]
     }
     assert pins_from_report(report) == [Pin("sanic", "25.12.1")]
+    assert pins_from_report(report)[0].hashes == ("ab",)
+
+
+def test_a_wheel_not_matching_the_lock_hash_fails_the_instance_build(tmp_path: Path) -> None:
+    offline = PROJECT / "build" / "wheelhouse" / "x86_64"
+    if not any(offline.glob("*.whl")):
+        pytest.skip(f"{offline} is empty: `make wheelhouses` (part of `make test`) downloads it")
+    pins = read_lock()
+    tampered = [Pin(p.name, p.version, ("0" * 64,)) if p.name == "sanic" else p for p in pins]
+    lock = tmp_path / "service.lock"
+    lock.write_text(render(tampered, ["x86_64"]))
+    with pytest.raises(WheelhouseError, match="DO NOT MATCH THE HASHES"):
+        build_for(instance_target("x86_64"), tmp_path / "out", find_links=offline, lock=lock)
 
 
 def _members(artifact: Artifact) -> dict[str, tarfile.TarInfo]:

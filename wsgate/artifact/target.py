@@ -28,6 +28,9 @@ class Target:
     """The interpreter the install script builds the venv with."""
     python_package: str
     """The OS package providing :attr:`python` (``dnf install``); empty when it is present."""
+    hash_checked: bool
+    """Download with the lock's hashes (``--require-hashes``). The lock holds the hashes of
+    the instance wheels only, so the host target (other Python, same versions) is not."""
 
     @property
     def pip_options(self) -> list[str]:
@@ -59,6 +62,7 @@ def instance_target(architecture: str) -> Target:
         platforms=tuple(runtime.manylinux_platforms(spec.wheel_machine)),
         python=runtime.PYTHON_EXECUTABLE,
         python_package=runtime.PYTHON_PACKAGE,
+        hash_checked=True,
     )
 
 
@@ -72,4 +76,5 @@ def host_target() -> Target:
         platforms=platforms,
         python=str(base),
         python_package="",
+        hash_checked=False,
     )

@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -88,12 +89,19 @@ def download(
     pins: Iterable[Pin], target: Target, wheelhouse: Path, find_links: Path | None = None
 ) -> None:
     """``pip download`` exactly the pins, wheels for ``target`` only (``--no-deps``: the lock is
-    already the full closure). With ``find_links`` pip reads only that directory (offline)."""
+    already the full closure), hash-checked for instance targets. With ``find_links`` pip reads
+    only that directory (offline)."""
     arguments = ["download", "--no-deps", "--quiet", "--dest", str(wheelhouse)]
     arguments += target.pip_options
     if find_links is not None:
         arguments += ["--no-index", "--find-links", str(find_links)]
-    _pip([*arguments, *(str(p) for p in pins)], f"downloading the {target.name} wheelhouse")
+    with tempfile.TemporaryDirectory() as scratch:
+        requirements = Path(scratch) / "requirements.txt"
+        lines = [p.requirement_line() if target.hash_checked else str(p) for p in pins]
+        requirements.write_text("".join(f"{line}\n" for line in lines))
+        if target.hash_checked:
+            arguments.append("--require-hashes")
+        _pip([*arguments, "-r", str(requirements)], f"downloading the {target.name} wheelhouse")
 
 
 def target_tags(target: Target) -> set[Tag]:
