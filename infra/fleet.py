@@ -276,15 +276,8 @@ def _group(
     )
 
 
-def add_fleet(template: Template, network: Network, api: Any, table: Any, stage: Any) -> Fleet:
-    p = _parameters(template)
-    image = _architecture_rules(template, p)
-    service_group, nlb_group = _security_groups(template, network)
-    role = add_service_role(template, api, table, stage)
-    profile = template.add_resource(
-        iam.InstanceProfile("ServiceInstanceProfile", Roles=[Ref(role)])
-    )
-    launch_template = _launch_template(template, p, image, service_group, profile, table)
+def _load_balancer(template: Template, network: Network, security_group: Any) -> tuple[Any, Any]:
+    """The internal NLB the VPC link targets, its TCP listener and the target group."""
     target_group = template.add_resource(
         elb.TargetGroup(
             "ServiceTargetGroup",
@@ -308,7 +301,7 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
             Type="network",
             Scheme="internal",
             Subnets=network.private_subnets,
-            SecurityGroups=[Ref(nlb_group)],
+            SecurityGroups=[Ref(security_group)],
             # VPC links v1 reach the NLB over PrivateLink; AWS asks for inbound rules not to be
             # evaluated on that traffic, which with no inbound rule leaves it the only way in:
             # https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-nlb-for-vpclink-using-console.html
@@ -326,6 +319,19 @@ def add_fleet(template: Template, network: Network, api: Any, table: Any, stage:
             DefaultActions=[elb.Action(Type="forward", TargetGroupArn=Ref(target_group))],
         )
     )
+    return nlb, target_group
+
+
+def add_fleet(template: Template, network: Network, api: Any, table: Any, stage: Any) -> Fleet:
+    p = _parameters(template)
+    image = _architecture_rules(template, p)
+    service_group, nlb_group = _security_groups(template, network)
+    role = add_service_role(template, api, table, stage)
+    profile = template.add_resource(
+        iam.InstanceProfile("ServiceInstanceProfile", Roles=[Ref(role)])
+    )
+    launch_template = _launch_template(template, p, image, service_group, profile, table)
+    nlb, target_group = _load_balancer(template, network, nlb_group)
     group = _group(template, p, network, launch_template, target_group)
     template.add_resource(
         autoscaling.ScalingPolicy(

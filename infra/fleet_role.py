@@ -35,9 +35,9 @@ def connections_arns(api: Any, stage: Any) -> list[Any]:
     ]
 
 
-def add_service_role(template: Template, api: Any, table: Any, stage: Any) -> iam.Role:
+def _statements(api: Any, table: Any, stage: Any) -> list[iam_policy.Statement]:
     table_arn = GetAtt(table, "Arn")
-    statements = [
+    return [
         iam_policy.Statement(
             Sid="Connections",
             Effect=iam_policy.Allow,
@@ -83,6 +83,10 @@ def add_service_role(template: Template, api: Any, table: Any, stage: Any) -> ia
             ],
         ),
     ]
+
+
+def add_service_role(template: Template, api: Any, table: Any, stage: Any) -> iam.Role:
+    statements = _statements(api, table, stage)
     return template.add_resource(
         iam.Role(
             "ServiceRole",

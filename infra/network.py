@@ -77,61 +77,90 @@ def add_network(template: Template) -> Network:
         for n in (1, 2)
     ]
     template.add_condition(CREATE_VPC, Equals(Ref(vpc_param), ""))
+    vpc = _NewVpc(template, cidr_param)
+    public_subnets, attachment = vpc.public_side()
+    nats = _nat_gateways(template, public_subnets, attachment)
+    private_subnets = []
+    private_tables = []
+    for index, param in enumerate(subnet_params):
+        table, created = vpc.private_subnet(index, nats)
+        private_tables.append(Ref(table))
+        private_subnets.append(If(CREATE_VPC, Ref(created), Ref(param)))
+    vpc.gateway_endpoints(private_tables)
+    return Network(
+        vpc_id=If(CREATE_VPC, Ref(vpc.vpc), Ref(vpc_param)),
+        vpc_cidr=Ref(cidr_param),
+        private_subnets=private_subnets,
+    )
 
-    def new(resource: Any) -> Any:
-        resource.Condition = CREATE_VPC
-        return template.add_resource(resource)
 
-    vpc = new(
-        ec2.VPC(
-            "Vpc",
-            CidrBlock=Ref(cidr_param),
-            EnableDnsSupport=True,
-            EnableDnsHostnames=True,
-            Tags=Tags(Name="wsgate"),
+class _NewVpc:
+    """The resources of a new VPC (all under the ``CreateVpc`` condition)."""
+
+    def __init__(self, template: Template, cidr_param: Parameter) -> None:
+        self.template = template
+        self.cidr_param = cidr_param
+        self.vpc = self.new(
+            ec2.VPC(
+                "Vpc",
+                CidrBlock=Ref(cidr_param),
+                EnableDnsSupport=True,
+                EnableDnsHostnames=True,
+                Tags=Tags(Name="wsgate"),
+            )
         )
-    )
-    igw = new(ec2.InternetGateway("InternetGateway"))
-    attachment = new(
-        ec2.VPCGatewayAttachment("GatewayAttachment", VpcId=Ref(vpc), InternetGatewayId=Ref(igw))
-    )
-    public_table = new(ec2.RouteTable("PublicRouteTable", VpcId=Ref(vpc)))
-    public_route = ec2.Route(
-        "PublicDefaultRoute",
-        RouteTableId=Ref(public_table),
-        DestinationCidrBlock="0.0.0.0/0",
-        GatewayId=Ref(igw),
-        DependsOn=attachment.title,
-    )
-    new(public_route)
 
-    def subnet(kind: str, index: int, cidr_index: int, route_table: Any) -> Any:
+    def new(self, resource: Any) -> Any:
+        resource.Condition = CREATE_VPC
+        return self.template.add_resource(resource)
+
+    def subnet(self, kind: str, index: int, cidr_index: int, route_table: Any) -> Any:
         """Subnet ``{Kind}Subnet{n}`` in AZ ``index``, associated with ``route_table``."""
         name = f"{kind.capitalize()}Subnet{index + 1}"
-        created = new(
+        created = self.new(
             ec2.Subnet(
                 name,
-                VpcId=Ref(vpc),
-                CidrBlock=Select(cidr_index, _cidrs(cidr_param)),
+                VpcId=Ref(self.vpc),
+                CidrBlock=Select(cidr_index, _cidrs(self.cidr_param)),
                 AvailabilityZone=Select(index, GetAZs("")),
                 Tags=Tags(Name=f"wsgate-{kind}-{index + 1}"),
             )
         )
-        new(
+        self.new(
             ec2.SubnetRouteTableAssociation(
                 f"{name}Routes", SubnetId=Ref(created), RouteTableId=Ref(route_table)
             )
         )
         return created
 
-    public_subnets = [subnet("public", index, index, public_table) for index in range(AZ_COUNT)]
-    nats = _nat_gateways(template, public_subnets, attachment.title)
-    private_subnets = []
-    private_tables = []
-    for index, param in enumerate(subnet_params):
-        table = new(ec2.RouteTable(f"PrivateRouteTable{index + 1}", VpcId=Ref(vpc)))
+    def public_side(self) -> tuple[list[Any], str]:
+        """Internet gateway, public route table and subnets; and the attachment's logical id
+        (the NAT addresses must wait for it)."""
+        igw = self.new(ec2.InternetGateway("InternetGateway"))
+        attachment = self.new(
+            ec2.VPCGatewayAttachment(
+                "GatewayAttachment", VpcId=Ref(self.vpc), InternetGatewayId=Ref(igw)
+            )
+        )
+        table = self.new(ec2.RouteTable("PublicRouteTable", VpcId=Ref(self.vpc)))
+        self.new(
+            ec2.Route(
+                "PublicDefaultRoute",
+                RouteTableId=Ref(table),
+                DestinationCidrBlock="0.0.0.0/0",
+                GatewayId=Ref(igw),
+                DependsOn=attachment.title,
+            )
+        )
+        subnets = [self.subnet("public", index, index, table) for index in range(AZ_COUNT)]
+        return subnets, attachment.title
+
+    def private_subnet(self, index: int, nats: list[Any]) -> tuple[Any, Any]:
+        """Private subnet ``index`` with its own route table, whose default route is its AZ's
+        NAT gateway (or the shared first one)."""
+        table = self.new(ec2.RouteTable(f"PrivateRouteTable{index + 1}", VpcId=Ref(self.vpc)))
         nat = nats[0] if index == 0 else If(NAT_PER_AZ, nats[index], nats[0])
-        new(
+        self.new(
             ec2.Route(
                 f"PrivateDefaultRoute{index + 1}",
                 RouteTableId=Ref(table),
@@ -139,24 +168,19 @@ def add_network(template: Template) -> Network:
                 NatGatewayId=nat,
             )
         )
-        private_tables.append(Ref(table))
-        created = subnet("private", index, index + AZ_COUNT, table)
-        private_subnets.append(If(CREATE_VPC, Ref(created), Ref(param)))
-    for service in GATEWAY_ENDPOINTS:
-        new(
-            ec2.VPCEndpoint(
-                f"{service.capitalize()}GatewayEndpoint",
-                VpcId=Ref(vpc),
-                ServiceName=Sub("com.amazonaws.${AWS::Region}." + service),
-                VpcEndpointType="Gateway",
-                RouteTableIds=private_tables,
+        return table, self.subnet("private", index, index + AZ_COUNT, table)
+
+    def gateway_endpoints(self, route_tables: list[Any]) -> None:
+        for service in GATEWAY_ENDPOINTS:
+            self.new(
+                ec2.VPCEndpoint(
+                    f"{service.capitalize()}GatewayEndpoint",
+                    VpcId=Ref(self.vpc),
+                    ServiceName=Sub("com.amazonaws.${AWS::Region}." + service),
+                    VpcEndpointType="Gateway",
+                    RouteTableIds=route_tables,
+                )
             )
-        )
-    return Network(
-        vpc_id=If(CREATE_VPC, Ref(vpc), Ref(vpc_param)),
-        vpc_cidr=Ref(cidr_param),
-        private_subnets=private_subnets,
-    )
 
 
 def _nat_gateways(template: Template, public_subnets: list[Any], attachment: str) -> list[Any]:
