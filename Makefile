@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install node tools bench clean
+.PHONY: run test lint install node tools bench clean lock wheelhouses artifact
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "wsgate needs Python 3.11 or newer on PATH"; exit 1; }
@@ -33,10 +33,28 @@ $(CHECKOV):
 
 tools: $(CHECKOV)
 
+# The service's locked dependencies (pip's resolver for the instance's Python and platform).
+lock: install
+	$(BIN)/python -c 'from wsgate.artifact.lock import main; main()'
+
+# The locked wheels for this machine and for x86_64 instances, so the artifact and boot
+# rehearsal tests build artifacts offline (pip --no-index); only this step needs PyPI.
+WHEELHOUSES := build/wheelhouse/.stamp
+$(WHEELHOUSES): ec2_service/deploy/service.lock $(STAMP)
+	$(BIN)/python -m wsgate.artifact.prefetch build/wheelhouse
+	@touch $@
+
+wheelhouses: $(WHEELHOUSES)
+
+# The service artifact for the fleet (ARCH=x86_64|arm64), in dist/.
+ARCH ?= x86_64
+artifact: install
+	$(BIN)/wsgate build --architecture $(ARCH) -o dist
+
 run: install
 	$(BIN)/wsgate local
 
-test: install node tools
+test: install node tools wheelhouses
 	$(BIN)/python -m pytest -rs
 
 lint: install
@@ -48,4 +66,4 @@ bench: install
 	$(BIN)/wsgate bench
 
 clean:
-	rm -rf $(VENV) .tools node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .tools node_modules build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -228,3 +228,23 @@ class StackNames:
     @staticmethod
     def cfn_parameter_root() -> str:
         return _PARAMETER_ROOT.format(stack="${AWS::StackName}")
+
+
+# The fleet's CloudFormation parameters that ``wsgate deploy`` fills in (infra/fleet.py declares
+# them, wsgate/artifact builds what they point at).
+PARAM_ARTIFACT_BUCKET = "ArtifactBucket"
+PARAM_ARTIFACT_KEY = "ArtifactKey"
+PARAM_INSTANCE_ARCHITECTURE = "InstanceArchitecture"
+PARAM_INSTANCE_TYPE = "InstanceType"
+PARAM_NAT_GATEWAYS = "NatGateways"
+
+ARTIFACT_KEY_PREFIX = "artifacts/"
+ARTIFACT_NAME = "wsgate-service"
+"""Artifacts are ``artifacts/wsgate-service-<version>-<sha12>.tar.gz`` in the artifact bucket."""
+
+# Environment of the instance boot (ec2_service/deploy/user-data.sh and install.sh).
+ENV_INSTALL_ROOT = "WSGATE_INSTALL_ROOT"
+"""Prefix of every path the install script writes (``/opt/wsgate``, ``/etc/...``); empty on EC2."""
+ENV_HOST = "WSGATE_HOST"
+ENV_PORT = "WSGATE_PORT"
+ENV_HEALTH_TIMEOUT = "WSGATE_HEALTH_TIMEOUT"

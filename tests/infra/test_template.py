@@ -212,10 +212,11 @@ def test_iam_statements_name_arns_and_no_open_ingress(templates: dict[str, Any])
         for statement in policy["PolicyDocument"]["Statement"]:
             resources = statement["Resource"]
             assert resources and "*" not in resources, statement
-    group = template["Resources"]["ServiceSecurityGroup"]["Properties"]
-    for rule in group["SecurityGroupIngress"]:
-        assert rule.get("CidrIp") != "0.0.0.0/0"
-        assert (rule["FromPort"], rule["ToPort"]) == (8080, 8080)
+    for kind in ("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"):
+        for resource in _of_type(template, kind).values():
+            props = resource["Properties"]
+            for rule in props.get("SecurityGroupIngress", [props]):
+                assert "CidrIp" not in rule and "CidrIpv6" not in rule, rule
     launch = template["Resources"]["ServiceLaunchTemplate"]["Properties"]["LaunchTemplateData"]
     assert launch["MetadataOptions"]["HttpTokens"] == "required"
     assert launch["BlockDeviceMappings"][0]["Ebs"]["Encrypted"] is True

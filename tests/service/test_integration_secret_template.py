@@ -69,19 +69,22 @@ def test_the_instance_reads_that_secret_only_and_knows_its_api() -> None:
             "Resource": [{"Ref": SECRET_LOGICAL_ID}],
         }
     ]
-    user_data = resources["ServiceLaunchTemplate"]["Properties"]["LaunchTemplateData"]["UserData"][
-        "Fn::Base64"
-    ]["Fn::Sub"]
-    env = dict(
-        line.split("=", 1) for line in user_data.splitlines() if line.startswith(names.ENV_PREFIX)
+    text, variables = resources["ServiceLaunchTemplate"]["Properties"]["LaunchTemplateData"][
+        "UserData"
+    ]["Fn::Base64"]["Fn::Sub"]
+    exports = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in text.splitlines()
+        if line.startswith(f"export {names.ENV_PREFIX}")
     )
-    assert env == {
-        names.ENV_TABLE_NAME: "${ConnectionsTable}",
-        names.ENV_REGION: "${AWS::Region}",
-        names.ENV_API_ID: "${WebSocketApi}",
-        names.ENV_STAGE: "prod",
-        names.ENV_INTEGRATION_SECRET_ID: "${" + SECRET_LOGICAL_ID + "}",
-    }
+    assert exports[names.ENV_API_ID] == '"${WebSocketApi}"'
+    assert exports[names.ENV_STAGE] == '"${StageName}"'
+    assert exports[names.ENV_INTEGRATION_SECRET_ID] == '"${IntegrationSecret}"'
+    assert exports[names.ENV_TABLE_NAME] == '"${ConnectionsTable}"'
+    assert variables["WebSocketApi"] == {"Ref": "WebSocketApi"}
+    assert variables["StageName"] == "prod"
+    assert variables["IntegrationSecret"] == {"Ref": SECRET_LOGICAL_ID}
+    assert variables["ConnectionsTable"] == {"Ref": "ConnectionsTable"}
 
 
 def test_no_secret_value_in_the_template_and_none_for_mock_apis() -> None:

@@ -22,6 +22,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "wsgate.cli.synth:synth",
         "Generate the CloudFormation template for the whole stack.",
     ),
+    "build": (
+        "wsgate.cli.build:build",
+        "Build the service artifact the fleet installs.",
+    ),
     "gateway": ("wsgate.cli.gateway:gateway", "Run the local API Gateway for a template."),
     "local": ("wsgate.cli.local:local", "Run the whole chat stack on this machine."),
     "bench": ("wsgate.cli.bench:bench", "Benchmark the local stack against a baseline."),

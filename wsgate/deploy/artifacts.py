@@ -18,10 +18,14 @@ SHA256_METADATA = "sha256"
 class BuiltArtifact(Protocol):
     """What ``wsgate.artifact.build_artifact`` returns (only the fields deploy reads)."""
 
-    path: Path
-    sha256: str
-    key: str
-    architecture: str
+    @property
+    def path(self) -> Path: ...
+    @property
+    def sha256(self) -> str: ...
+    @property
+    def key(self) -> str: ...
+    @property
+    def architecture(self) -> str: ...
 
 
 def _code(error: ClientError) -> str:

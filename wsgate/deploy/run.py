@@ -39,15 +39,16 @@ Synthesizer = Callable[[DeployConfig, str], dict[str, Any]]
 
 
 def build_service_artifact(output_dir: Path, *, architecture: str = "x86_64") -> BuiltArtifact:
-    """``wsgate.artifact``'s builder, imported only when a real deployment runs."""
-    try:
-        from wsgate.artifact import build_artifact  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as error:
-        raise DeployError(
-            f"cannot build the service artifact ({error}): reinstall wsgate"
-        ) from None
+    """``wsgate.artifact``'s builder, imported only when a real deployment runs (it pulls in
+    pip's machinery, which a dry run never needs)."""
+    from wsgate.artifact import build_artifact
 
-    artifact: BuiltArtifact = build_artifact(output_dir, architecture=architecture)
+    if architecture not in ("x86_64", "arm64"):
+        raise DeployError(f"architecture {architecture!r}: choose x86_64 or arm64")
+    artifact: BuiltArtifact = build_artifact(
+        output_dir,
+        architecture="arm64" if architecture == "arm64" else "x86_64",
+    )
     return artifact
 
 
