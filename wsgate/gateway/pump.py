@@ -1,0 +1,76 @@
+"""One connection's messages, handled concurrently as API Gateway does, within a bound.
+
+API Gateway does not serialize the messages of a connection: a slow integration does not hold
+up the reply to the next message. The bound on how many run at once, and on how many may wait,
+is this gateway's (``limits.MESSAGE_CONCURRENCY``, ``limits.MESSAGE_BACKLOG``; AWS documents
+none). Past the backlog the socket stops being read, so a flooding client is slowed by TCP
+rather than growing the gateway's memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from wsgate.gateway import limits
+
+log = logging.getLogger(__name__)
+
+
+class MessagePump:
+    """Starts a task per message; at most ``concurrency`` run, the rest wait in order."""
+
+    def __init__(
+        self,
+        handle: Callable[[str], Awaitable[None]],
+        pause_reading: Callable[[], None],
+        resume_reading: Callable[[], None],
+        *,
+        concurrency: int = limits.MESSAGE_CONCURRENCY,
+        backlog: int = limits.MESSAGE_BACKLOG,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError(f"message concurrency must be at least 1, not {concurrency}")
+        self._handle = handle
+        self._pause_reading = pause_reading
+        self._resume_reading = resume_reading
+        self._slots = asyncio.Semaphore(concurrency)
+        self._high_water = concurrency + backlog
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._paused = False
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    def submit(self, message: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(message))
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        if not self._paused and len(self._tasks) >= self._high_water:
+            self._paused = True
+            self._pause_reading()
+
+    async def _run(self, message: str) -> None:
+        async with self._slots:
+            try:
+                await self._handle(message)
+            except Exception:
+                # A bug in the gateway, not the client's doing: log it, keep the connection.
+                log.exception("message handling failed")
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._paused and len(self._tasks) < self._high_water // 2:
+            self._paused = False
+            self._resume_reading()
+
+    async def finish(self) -> None:
+        """Wait for the messages already received (their integrations are still called)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
