@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 from websockets.datastructures import Headers
+from websockets.exceptions import InvalidHeader
 from websockets.extensions.permessage_deflate import ServerPerMessageDeflateFactory
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
@@ -34,6 +35,17 @@ from wsgate.gateway import errors, limits
 log = logging.getLogger(__name__)
 
 _HOP_BY_HOP = frozenset({"date", "server", "content-length", "content-type"})
+_HANDSHAKE_HEADERS = frozenset(
+    {
+        "host",
+        "connection",
+        "upgrade",
+        "sec-websocket-key",
+        "sec-websocket-version",
+        "sec-websocket-extensions",
+    }
+)
+"""All the upgrade needs; the rest (User-Agent...) is the gateway's business, byte-safe."""
 
 
 class SendQueueFull(Exception):
@@ -59,8 +71,13 @@ def negotiate(path: str, headers: Mapping[str, str]) -> Handshake:
     :func:`upgrade`, as API Gateway decides before answering the handshake.
     """
     protocol = ServerProtocol(extensions=[ServerPerMessageDeflateFactory()])
-    response = protocol.accept(Request(path, Headers(list(headers.items()))))
-    return Handshake(response, protocol)
+    relevant = [(k, v) for k, v in headers.items() if k.lower() in _HANDSHAKE_HEADERS]
+    try:
+        request = Request(path, Headers(relevant))
+    except InvalidHeader:
+        # A handshake header with bytes RFC 9110 forbids: refused like any malformed upgrade.
+        return Handshake(protocol.reject(400, "Bad Request"), protocol)
+    return Handshake(protocol.accept(request), protocol)
 
 
 async def upgrade(

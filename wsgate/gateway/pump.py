@@ -39,6 +39,7 @@ class MessagePump:
         self._high_water = concurrency + backlog
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused = False
+        self._on_idle: Callable[[], None] | None = None
 
     @property
     def pending(self) -> int:
@@ -65,11 +66,15 @@ class MessagePump:
         if self._paused and len(self._tasks) < self._high_water // 2:
             self._paused = False
             self._resume_reading()
+        if not self._tasks and self._on_idle is not None:
+            self._on_idle()
 
-    async def finish(self) -> None:
-        """Wait for the messages already received (their integrations are still called)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+    def when_idle(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once no message is in flight (now, if none is)."""
+        if self._tasks:
+            self._on_idle = callback
+        else:
+            callback()
 
     def cancel(self) -> None:
         for task in list(self._tasks):

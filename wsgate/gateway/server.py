@@ -82,6 +82,7 @@ class Gateway:
         self.validators = {name: Draft4Validator(s) for name, s in self.api.models.items()}
         self.route_keys = set(self.api.routes)
         self._authorizers: dict[str, AuthorizerFunction] = {}
+        self.pumps: set[MessagePump] = set()
         self.session: aiohttp.ClientSession | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -238,13 +239,17 @@ class Gateway:
             )
         )
         self.registry.add(connection)
+        self.pumps.add(pumps[0])
         self.log.access(access)
         try:
             await link.wait_closed()
-            await pumps[0].finish()
         finally:
             self.registry.remove(connection.connection_id)
             await self._disconnect(connection)
+            # Messages still in flight keep running (their integrations are called, as on
+            # AWS); the gateway cancels them only when it stops.
+            pump = pumps[0]
+            pump.when_idle(lambda: self.pumps.discard(pump))
         return link.response
 
     # -- messages ---------------------------------------------------------------------------
@@ -405,6 +410,8 @@ class RunningGateway:
         self.sweeper.cancel()
         for connection in list(self.gateway.registry.connections.values()):
             connection.close(errors.CLOSE_GOING_AWAY, "Gateway stopping")
+        for pump in list(self.gateway.pumps):
+            pump.cancel()
         await self.runner.cleanup()
         if self.gateway.session is not None:
             await self.gateway.session.close()
