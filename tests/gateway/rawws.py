@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import os
 import struct
 from dataclasses import dataclass, field
@@ -63,13 +64,13 @@ class RawSocket:
 
     async def aclose(self) -> None:
         self.writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self.writer.wait_closed()
-        except ConnectionError:
-            pass
 
 
-def handshake_bytes(url: str, headers: dict[str, bytes] | None = None, key: bytes | None = None) -> bytes:
+def handshake_bytes(
+    url: str, headers: dict[str, bytes] | None = None, key: bytes | None = None
+) -> bytes:
     parts = urlsplit(url)
     lines = [
         f"GET {parts.path or '/'} HTTP/1.1".encode(),

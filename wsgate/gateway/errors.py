@@ -35,9 +35,11 @@ HEADERS_TOO_LARGE_STATUS = 431
 limit for REST APIs, not the status; 431 is RFC 6585's. The header is never echoed or logged."""
 
 HANDSHAKE_BODIES = {
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     429: "Too Many Requests",
+    426: "Upgrade Required",
     431: "Request Header Fields Too Large",
     500: "Internal server error",
 }

@@ -143,7 +143,10 @@ async def call(
     try:
         async with asyncio.timeout(integration.timeout_s):
             async with session.request(
-                integration.method, integration.uri, data=payload.encode(), headers=headers
+                integration.method,
+                integration.uri,
+                data=payload.encode("utf-8", "replace"),
+                headers=headers,
             ) as response:
                 body = await response.text()
                 status = response.status

@@ -32,6 +32,7 @@ from wsgate.gateway.authorizer import (
 from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.frames import negotiate, upgrade
+from wsgate.gateway.http_edge import HANDLER_OPTIONS, listen
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.pump import MessagePump
@@ -395,6 +396,7 @@ def utf8(text: str) -> bytes:
 class RunningGateway:
     gateway: Gateway
     runner: web.AppRunner
+    listener: asyncio.Server
     port: int
     sweeper: asyncio.Task[None]
 
@@ -408,6 +410,7 @@ class RunningGateway:
 
     async def close(self) -> None:
         self.sweeper.cancel()
+        self.listener.close()
         for connection in list(self.gateway.registry.connections.values()):
             connection.close(errors.CLOSE_GOING_AWAY, "Gateway stopping")
         for pump in list(self.gateway.pumps):
@@ -420,17 +423,9 @@ class RunningGateway:
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
     """Load the template, bind the port, and serve until ``close()``."""
     gateway = Gateway(config)
-    # aiohttp's own header limits sit above the gateway's, so the gateway answers as AWS would.
-    runner = web.AppRunner(
-        gateway.application(),
-        access_log=None,
-        handle_signals=False,
-        max_line_size=4 * limits.HEADER_LIMIT_BYTES,
-        max_field_size=4 * limits.HEADER_LIMIT_BYTES,
-    )
+    runner = web.AppRunner(gateway.application(), handle_signals=False, **HANDLER_OPTIONS)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
-    await site.start()
-    port = int(runner.addresses[0][1])
+    listener = await listen(runner, config.host, config.port)
+    port = int(listener.sockets[0].getsockname()[1])
     sweeper = asyncio.create_task(gateway.sweep())
-    return RunningGateway(gateway, runner, port, sweeper)
+    return RunningGateway(gateway, runner, listener, port, sweeper)
