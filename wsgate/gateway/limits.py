@@ -37,9 +37,10 @@ MESSAGE_CONCURRENCY = 16
 concurrently but does not document a bound: UNCONFIRMED, this gateway's choice. Past it, the
 next messages wait (pings are still answered at once)."""
 
-MESSAGE_BACKLOG = 256
-"""Received messages waiting for a free slot before the gateway stops reading the socket
-(UNCONFIRMED, this gateway's choice): a client that floods cannot grow memory without bound."""
+MESSAGE_BACKLOG_CHARS = 16 * 1024 * 1024
+"""Characters of received messages waiting for a free slot before the gateway stops reading the
+socket (UNCONFIRMED, this gateway's choice). Large, because a paused socket also holds back the
+client's pings; bounded, so a flooding client cannot grow the gateway's memory without limit."""
 
 SEND_QUEUE_BYTES = 1024 * 1024
 """Bytes queued for one client that does not read. ``@connections`` POST never waits on a

@@ -2,9 +2,9 @@
 
 API Gateway does not serialize the messages of a connection: a slow integration does not hold
 up the reply to the next message. The bound on how many run at once, and on how many may wait,
-is this gateway's (``limits.MESSAGE_CONCURRENCY``, ``limits.MESSAGE_BACKLOG``; AWS documents
-none). Past the backlog the socket stops being read, so a flooding client is slowed by TCP
-rather than growing the gateway's memory.
+is this gateway's (``limits.MESSAGE_CONCURRENCY``, ``limits.MESSAGE_BACKLOG_CHARS``; AWS
+documents none). Past the backlog the socket stops being read, so a flooding client is slowed
+by TCP rather than growing the gateway's memory.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class MessagePump:
         resume_reading: Callable[[], None],
         *,
         concurrency: int = limits.MESSAGE_CONCURRENCY,
-        backlog: int = limits.MESSAGE_BACKLOG,
+        backlog_chars: int = limits.MESSAGE_BACKLOG_CHARS,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"message concurrency must be at least 1, not {concurrency}")
@@ -36,7 +36,9 @@ class MessagePump:
         self._pause_reading = pause_reading
         self._resume_reading = resume_reading
         self._slots = asyncio.Semaphore(concurrency)
-        self._high_water = concurrency + backlog
+        self._high_water = backlog_chars
+        self._backlog = 0
+        """Characters of the messages received and not finished yet."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._paused = False
         self._on_idle: Callable[[], None] | None = None
@@ -45,11 +47,17 @@ class MessagePump:
     def pending(self) -> int:
         return len(self._tasks)
 
+    @property
+    def backlog_chars(self) -> int:
+        return self._backlog
+
     def submit(self, message: str) -> None:
+        size = len(message)
         task = asyncio.get_running_loop().create_task(self._run(message))
         self._tasks.add(task)
-        task.add_done_callback(self._done)
-        if not self._paused and len(self._tasks) >= self._high_water:
+        self._backlog += size
+        task.add_done_callback(lambda done: self._done(done, size))
+        if not self._paused and self._backlog >= self._high_water:
             self._paused = True
             self._pause_reading()
 
@@ -61,9 +69,10 @@ class MessagePump:
                 # A bug in the gateway, not the client's doing: log it, keep the connection.
                 log.exception("message handling failed")
 
-    def _done(self, task: asyncio.Task[None]) -> None:
+    def _done(self, task: asyncio.Task[None], size: int) -> None:
         self._tasks.discard(task)
-        if self._paused and len(self._tasks) < self._high_water // 2:
+        self._backlog -= size
+        if self._paused and self._backlog < self._high_water // 2:
             self._paused = False
             self._resume_reading()
         if not self._tasks and self._on_idle is not None:
