@@ -180,6 +180,7 @@ async def _fuzz_one(client: ClientConnection, frames: list[str]) -> FuzzClient:
     return record
 
 
+@pytest.mark.timeout(FUZZ_BUDGET_S + 300)
 async def test_fuzz_frames_never_break_the_gateway(stack: RunningStack) -> None:
     frames = hostile.fuzz_frames(FUZZ_SEED, FUZZ_FRAMES)
     url = stack.facts["websocketUrl"]
