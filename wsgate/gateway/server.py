@@ -35,9 +35,10 @@ from wsgate.gateway.frames import negotiate, upgrade
 from wsgate.gateway.http_edge import HANDLER_OPTIONS, listen
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
+from wsgate.gateway.message_text import parse_message, utf8
 from wsgate.gateway.pump import MessagePump
 from wsgate.gateway.request_context import header_text, request_context, request_head_size
-from wsgate.gateway.selection import NOT_JSON, evaluate, parse_body, select_route
+from wsgate.gateway.selection import NOT_JSON, evaluate, select_route
 from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 
@@ -375,21 +376,6 @@ class Gateway:
 
     async def _forbidden(self, request: web.Request) -> web.Response:
         return web.json_response({"message": "Forbidden"}, status=403)
-
-
-def parse_message(data: str) -> Any:
-    """The message as JSON for route selection; ``NOT_JSON`` when it is not (or is nested too
-    deep to parse), so it goes to ``$default`` like any other unparseable body."""
-    try:
-        return parse_body(data)
-    except RecursionError:
-        return NOT_JSON
-
-
-def utf8(text: str) -> bytes:
-    """A frame's bytes. Lone surrogates (a JSON ``\\ud800`` escape decoded by a template) become
-    ``?``, as Java's UTF-8 encoder writes them, instead of failing the send."""
-    return text.encode("utf-8", "replace")
 
 
 @dataclass
