@@ -23,6 +23,7 @@ from websockets.frames import Opcode
 from tests.gateway import rawws
 from tests.gateway.conftest import Backend, GatewayFactory
 from tests.gateway.templates import KEY, http_api
+from wsgate.gateway.frames import fragments
 
 KEYED = {"x-api-key": KEY}
 KEYED_RAW = {"x-api-key": KEY.encode()}
@@ -164,3 +165,26 @@ async def test_stage_url_with_trailing_slash_connects(
     async with connect(running.url + "/", additional_headers=KEYED) as client:
         await client.send(json.dumps({"action": "echo"}))
         assert (await _frame(client))["path"] == "/echo"
+
+
+def test_fragments_cut_at_the_frame_limit() -> None:
+    assert fragments(b"", 4) == [b""]
+    assert fragments(b"abcd", 4) == [b"abcd"]
+    assert fragments(b"abcdefghi", 4) == [b"abcd", b"efgh", b"i"]
+
+
+async def test_client_leaving_during_connect_leaves_no_trace(
+    gateway: GatewayFactory, backend: Backend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The handshake is answered after the $connect integration; a client gone by then is
+    simply forgotten: no traceback, no registered connection."""
+    backend.delay["/connect"] = 1.0
+    running = await gateway(http_api())
+    _reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+    writer.write(rawws.handshake_bytes(running.url, KEYED_RAW))
+    await writer.drain()
+    await backend.wait_for("/connect")
+    writer.close()
+    await asyncio.sleep(2.0)
+    assert running.gateway.registry.connections == {}
+    assert "Traceback" not in caplog.text

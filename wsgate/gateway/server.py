@@ -223,14 +223,19 @@ class Gateway:
             connection.touch()
             pumps[0].submit(text)
 
-        link = await upgrade(
-            request,
-            handshake,
-            on_message,
-            frame_limit=self.config.frame_limit,
-            message_limit=self.config.message_limit,
-            send_queue_bytes=self.config.send_queue_bytes,
-        )
+        try:
+            link = await upgrade(
+                request,
+                handshake,
+                on_message,
+                frame_limit=self.config.frame_limit,
+                message_limit=self.config.message_limit,
+                send_queue_bytes=self.config.send_queue_bytes,
+            )
+        except ConnectionResetError:
+            # Gone while $connect ran: there is no connection to serve or disconnect.
+            self.log.error(access["requestId"], identity[0], "$connect", "client left")
+            return web.Response(status=499)
         connection = Connection(identity[0], link, *identity[1:])
         pumps.append(
             MessagePump(
