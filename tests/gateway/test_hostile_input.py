@@ -30,6 +30,7 @@ from tests.local.conftest import RunningStack, start_local, stop_local
 FUZZ_FRAMES = int(os.environ.get("FUZZ_FRAMES", "10000"))
 FUZZ_SEED = int(os.environ.get("FUZZ_SEED", "20261125"))
 FUZZ_CONNECTIONS = 8
+FUZZ_WINDOW = 64
 FUZZ_BUDGET_S = float(os.environ.get("FUZZ_BUDGET_S", str(max(60.0, FUZZ_FRAMES / 100))))
 REPLY_WAIT_S = 5.0
 CHUNK_CHARS = 7_000
@@ -164,16 +165,22 @@ class FuzzClient:
 
 
 async def _fuzz_one(client: ClientConnection, frames: list[str]) -> FuzzClient:
+    """Send ``frames`` keeping at most ``FUZZ_WINDOW`` unanswered (each gets one answer), as a
+    client that waits for replies does; a flood without a window only measures TCP
+    back-pressure, which also holds back the client's own keepalive pings."""
     record = FuzzClient()
+    window = asyncio.Semaphore(FUZZ_WINDOW)
 
     async def read() -> None:
         async for message in client:
             record.answers[_kind(message)] += 1
+            window.release()
             if record.received >= len(frames):
                 return
 
     reader = asyncio.create_task(read())
     for text in frames:
+        await asyncio.wait_for(window.acquire(), REPLY_WAIT_S * 4)
         await client.send(text)
         record.sent += 1
     await asyncio.wait_for(reader, FUZZ_BUDGET_S)
