@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install node tools bench clean lock wheelhouses artifact
+.PHONY: run test lint install node tools bench clean lock wheelhouses artifact fuzz
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "wsgate needs Python 3.11 or newer on PATH"; exit 1; }
@@ -56,6 +56,13 @@ run: install
 
 test: install node tools wheelhouses
 	$(BIN)/python -m pytest -rs
+
+# The hostile-input fuzz at 100,000 seeded frames (make test runs 10,000); FUZZ_SEED changes
+# the inputs, FUZZ_FRAMES the count.
+FUZZ_FRAMES ?= 100000
+fuzz: install
+	FUZZ_FRAMES=$(FUZZ_FRAMES) $(BIN)/python -m pytest -rs -s \
+		tests/gateway/test_hostile_input.py::test_fuzz_frames_never_break_the_gateway
 
 lint: install
 	$(BIN)/ruff check .

@@ -110,7 +110,7 @@ def _route_view(route: Route, backends: Backends, settings: ServiceSettings) -> 
             log_fields["reason"] = "configuration-mismatch"
             log_fields["errors"] = [str(e) for e in mismatch]
             return _refusal("Request does not match this service's configuration", mismatch)
-        problems = text_errors(data)
+        problems = text_errors(data, model.opaque_fields)
         if not problems:
             try:
                 parsed = model.model_validate(data)

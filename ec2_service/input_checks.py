@@ -91,10 +91,11 @@ def _bad_text(text: str) -> str | None:
     return None
 
 
-def text_errors(data: Any) -> list[FieldError]:
+def text_errors(data: Any, opaque: frozenset[str] = frozenset()) -> list[FieldError]:
     """What Python's parser accepts but the service must not store or forward: nesting deeper
     than :data:`MAX_DEPTH`, NUL characters and lone surrogates (``"\\ud800"``), which DynamoDB,
-    the push and every log line would choke on. Iterative: no recursion to exhaust."""
+    the push and every log line would choke on. Top-level ``opaque`` fields are text the service
+    never keeps (the raw ``$default`` frame) and are not checked. Iterative: no recursion."""
     problems: list[FieldError] = []
     stack: list[tuple[Any, tuple[str, ...]]] = [(data, ())]
     while stack:
@@ -103,6 +104,8 @@ def text_errors(data: Any) -> list[FieldError]:
         if len(path) > MAX_DEPTH:
             return [FieldError(where, f"nested deeper than {MAX_DEPTH}")]
         if isinstance(value, str):
+            if len(path) == 1 and path[0] in opaque:
+                continue
             problem = _bad_text(value)
             if problem:
                 problems.append(FieldError(where, problem))

@@ -9,7 +9,7 @@ the template and the model that parses its output cannot drift apart.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -78,6 +78,11 @@ class IntegrationRequest(BaseModel):
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
+    opaque_fields: ClassVar[frozenset[str]] = frozenset()
+    """Top-level fields holding a client's text that the service never stores, logs or
+    forwards (the raw ``$default`` frame): any character a client can send is allowed there,
+    as API Gateway passes it on unchanged."""
+
     connectionId: Annotated[str, context("connectionId"), _pattern(CONNECTION_ID_PATTERN)]
     requestId: Annotated[str, context("requestId"), Token]
     routeKey: Annotated[str, context("routeKey"), Token]
@@ -107,6 +112,8 @@ class DisconnectRequest(IntegrationRequest):
 
 class DefaultRequest(IntegrationRequest):
     """``$default``: the raw frame, which may not even be JSON, passed as an escaped string."""
+
+    opaque_fields: ClassVar[frozenset[str]] = frozenset({"body"})
 
     body: Annotated[str, Source("$input.body")]
 

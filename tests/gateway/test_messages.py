@@ -53,7 +53,7 @@ async def test_route_selection_and_default(gateway: GatewayFactory, backend: Bac
         reply = await _frame(client)
         assert reply["path"] == "/echo"  # two-way: the backend's answer comes back
     defaults = [c.body["body"] for c in backend.calls if c.path == "/default"]
-    assert defaults == raws
+    assert sorted(defaults) == sorted(raws)  # handled concurrently: arrival order may vary
 
 
 async def test_no_default_route_is_forbidden_and_stays_open(gateway: GatewayFactory) -> None:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import WSCloseCode, web
+from aiohttp import web
 
 from wsgate.gateway import errors
+from wsgate.gateway.frames import SendQueueFull, WebSocketLink
 from wsgate.gateway.sigv4 import SigV4Verifier, refused
 
 
@@ -27,7 +28,7 @@ class Connection:
     """One client connection and what API Gateway remembers about it."""
 
     connection_id: str
-    socket: web.WebSocketResponse
+    link: WebSocketLink
     connected_at: int
     """Epoch milliseconds."""
     source_ip: str
@@ -39,6 +40,31 @@ class Connection:
 
     def touch(self) -> None:
         self.last_active = time.time()
+
+    @property
+    def closed(self) -> bool:
+        return not self.link.open
+
+    def send(self, data: bytes, *, text: bool = True) -> bool:
+        """Queue a message for the client without waiting on its socket.
+
+        False when the connection is gone. A client whose queue overflows is not reading: it is
+        disconnected (``errors.CLOSE_SLOW_CONSUMER``) so the senders keep flowing, and its
+        ``$disconnect`` integration runs as for any other close.
+        """
+        try:
+            self.link.send(data, text=text)
+        except ConnectionResetError:
+            return False
+        except SendQueueFull:
+            self.close(errors.CLOSE_SLOW_CONSUMER, errors.SLOW_CONSUMER_REASON)
+            return False
+        return True
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed_by_server is None:
+            self.closed_by_server = (code, reason)
+        self.link.close(code, reason)
 
 
 class ConnectionRegistry:
@@ -69,7 +95,7 @@ class ConnectionRegistry:
             return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
-        if connection is None or connection.socket.closed:
+        if connection is None or connection.closed:
             return self._gone(connection_id)
         data = await request.read()
         if len(data) > self.message_limit:
@@ -79,10 +105,11 @@ class ConnectionRegistry:
                 headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
             )
         try:
-            await connection.socket.send_str(data.decode())
+            data.decode("utf-8")
+            text = True
         except UnicodeDecodeError:
-            await connection.socket.send_bytes(data)
-        except ConnectionResetError:
+            text = False
+        if not connection.send(data, text=text):
             return self._gone(connection_id)
         return web.Response(status=200)
 
@@ -91,7 +118,7 @@ class ConnectionRegistry:
             return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
-        if connection is None or connection.socket.closed:
+        if connection is None or connection.closed:
             return self._gone(connection_id)
         return web.json_response(
             {
@@ -106,10 +133,9 @@ class ConnectionRegistry:
             return denied
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
-        if connection is None or connection.socket.closed:
+        if connection is None or connection.closed:
             return self._gone(connection_id)
-        connection.closed_by_server = (errors.CLOSE_NORMAL, "Connection deleted")
-        await connection.socket.close(code=WSCloseCode.OK, message=b"Connection deleted")
+        connection.close(errors.CLOSE_NORMAL, "Connection deleted")
         return web.Response(status=204)
 
     def add_routes(self, app: web.Application, stage: str) -> None:

@@ -30,10 +30,17 @@ AUTHORIZER_FAILURE_STATUS = 500
 QUOTA_STATUS = 429
 """UNCONFIRMED for WebSocket: REST's QUOTA_EXCEEDED (body "Limit Exceeded")."""
 
+HEADERS_TOO_LARGE_STATUS = 431
+"""Request line and headers over ``limits.HEADER_LIMIT_BYTES``. UNCONFIRMED: AWS documents the
+limit for REST APIs, not the status; 431 is RFC 6585's. The header is never echoed or logged."""
+
 HANDSHAKE_BODIES = {
+    400: "Bad Request",
     401: "Unauthorized",
     403: "Forbidden",
     429: "Too Many Requests",
+    426: "Upgrade Required",
+    431: "Request Header Fields Too Large",
     500: "Internal server error",
 }
 
@@ -45,6 +52,19 @@ CLOSE_GOING_AWAY = 1001
 """Idle timeout and maximum duration. UNCONFIRMED: the code AWS sends then."""
 CLOSE_NORMAL = 1000
 """``DELETE @connections/{id}``."""
+CLOSE_PROTOCOL_ERROR = 1002
+"""A frame that breaks RFC 6455 (unmasked client frame, unknown opcode, reserved bits, bad
+fragmentation): RFC 6455 sections 5.1 and 7.4.1."""
+CLOSE_INVALID_DATA = 1007
+"""A text message that is not UTF-8: RFC 6455 section 8.1. UNCONFIRMED for API Gateway."""
+CLOSE_SLOW_CONSUMER = 1008
+"""A client whose send queue overflows (``limits.SEND_QUEUE_BYTES``) is disconnected with this
+code. UNCONFIRMED: AWS documents nothing here. 1008 (policy violation) because the client broke
+the one rule the gateway has for it, reading what it is sent; 1011 would blame the server and
+1001 would hide that the client can fix it."""
+SLOW_CONSUMER_REASON = "Send queue full: the client is not reading"
+FRAME_TOO_BIG_REASON = "Frame too big"
+MESSAGE_TOO_BIG_REASON = "Message too big"
 
 # Execution-log texts (CloudWatch).
 MOCK_WITHOUT_STATUS = (

@@ -51,16 +51,20 @@ class VtlVariables:
         body: str,
         headers: dict[str, str],
         query: dict[str, str],
+        document: Any = None,
     ) -> None:
         self.context = context
         self.stage_variables = stage_variables
         self.body = body
         self.headers = headers
         self.query = query
+        if document is not None:
+            self.__dict__["document"] = document
 
     @cached_property
     def document(self) -> Any:
-        """The message parsed once, when a selection expression or parameter first needs it."""
+        """The message parsed once: given by a caller that already parsed it for route
+        selection, else parsed when a selection expression or parameter first needs it."""
         return parse_body(self.body) if self.body else NOT_JSON
 
     def render(self, template: str, body: str | None = None) -> str:
@@ -239,7 +243,7 @@ async def call(
     try:
         async with asyncio.timeout(integration.timeout_s):
             async with session.request(
-                integration.method, url, data=payload.encode(), headers=headers
+                integration.method, url, data=payload.encode("utf-8", "replace"), headers=headers
             ) as response:
                 body = await response.text()
                 status = response.status

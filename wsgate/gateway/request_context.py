@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from aiohttp import web
+
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
@@ -47,3 +49,25 @@ def request_context(
         "requestTimeEpoch": now_ms,
         "stage": stage,
     }
+
+
+def header_text(value: str) -> str:
+    """A header value as templates and authorizers see it, whatever bytes the client sent.
+
+    aiohttp keeps undecodable bytes as lone surrogates, which no UTF-8 writer (a template, a
+    log line, an integration request) can encode. HTTP header bytes beyond ASCII are ISO-8859-1
+    (RFC 9110 section 5.5): valid UTF-8 is kept as text, anything else is read as ISO-8859-1,
+    so byte 0xFF in a User-Agent becomes ``ÿ`` instead of failing the handshake.
+    """
+    raw = value.encode("utf-8", "surrogateescape")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("iso-8859-1")
+
+
+def request_head_size(request: web.BaseRequest) -> int:
+    """Bytes of the request line and header values, the quantity AWS's 10,240-byte limit counts
+    (limits.HEADER_LIMIT_BYTES)."""
+    line = len(request.method) + len(request.raw_path.encode("utf-8", "surrogateescape")) + 10
+    return line + sum(len(value) for _, value in request.raw_headers)

@@ -48,10 +48,12 @@ class SelectionInput:
 
 
 def parse_body(body: str) -> Any:
-    """The message as JSON, or ``NOT_JSON``."""
+    """The message as JSON, or ``NOT_JSON`` when it is not JSON or is nested deeper than the
+    parser's recursion allows: API Gateway answers such a body like any unparseable one
+    (``$default``), and a hostile client must not cost the gateway its message handler."""
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return NOT_JSON
 
 
@@ -199,7 +201,10 @@ def select_key(
 def select_route(expression: str, document: Any, route_keys: set[str], default: str) -> str | None:
     """The route key for a message; ``default`` for non-JSON or unmatched; None if no route."""
     if document is not NOT_JSON:
-        key = evaluate(expression, SelectionInput(body=document))
+        try:
+            key = evaluate(expression, SelectionInput(body=document))
+        except RecursionError:  # a selected value nested too deep to write as key text
+            key = ""
         if key in route_keys and not key.startswith("$"):
             return key
     return default if default in route_keys else None

@@ -1,14 +1,15 @@
 """The gateway: WebSocket clients in, integrations out, ``@connections`` back in, on one port.
 
-One asyncio loop serves every connection (aiohttp); integration calls share one keep-alive
-HTTP session; templates and JSON-schema validators are compiled once. The order of checks on
-``$connect`` and on each message follows the reference notes, section 1.
+One asyncio loop serves every connection: aiohttp parses HTTP (the handshake and
+``@connections``), then ``frames.WebSocketLink`` owns each upgraded socket frame by frame.
+Integration calls share one keep-alive HTTP session; templates and JSON-schema validators are
+compiled once. The order of checks on ``$connect`` and on each message follows the reference
+notes, section 1; the messages of one connection run concurrently (``pump.MessagePump``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import web
 
-from wsgate.gateway import errors
+from wsgate.gateway import errors, limits
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
     invoke,
@@ -29,10 +30,14 @@ from wsgate.gateway.authorizer import (
 )
 from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.execution_log import ExecutionLog
+from wsgate.gateway.frames import negotiate, upgrade
+from wsgate.gateway.http_edge import HANDLER_OPTIONS, listen
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
-from wsgate.gateway.request_context import request_context
+from wsgate.gateway.message_text import utf8
+from wsgate.gateway.pump import MessagePump
+from wsgate.gateway.request_context import header_text, request_context, request_head_size
 from wsgate.gateway.selection import parse_body, select_route
 from wsgate.gateway.sigv4 import SigV4Verifier
 from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
@@ -55,9 +60,12 @@ class GatewayConfig:
     authorizer: str = DEFAULT_AUTHORIZER
     """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
     authorizers: dict[str, AuthorizerFunction] = field(default_factory=dict)
-    frame_limit: int = 32 * 1024
-    """Checked per message: aiohttp reassembles fragments (see docs/local-gateway.md)."""
-    message_limit: int = 128 * 1024
+    frame_limit: int = limits.FRAME_LIMIT_BYTES
+    """Checked per frame, in bytes."""
+    message_limit: int = limits.MESSAGE_LIMIT_BYTES
+    """Checked over all the frames of a message, in bytes."""
+    message_concurrency: int = limits.MESSAGE_CONCURRENCY
+    send_queue_bytes: int = limits.SEND_QUEUE_BYTES
     idle_timeout_s: float = 600.0
     max_duration_s: float = 7200.0
     log_level: str | None = None
@@ -90,6 +98,7 @@ class Gateway:
         self.validator = RequestValidator(self.api.models)
         self.route_keys = set(self.api.routes)
         self._authorizers: dict[str, AuthorizerFunction] = {}
+        self.pumps: set[MessagePump] = set()
         self.session: aiohttp.ClientSession | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -119,7 +128,8 @@ class Gateway:
             api_key=connection.api_key,
         )
 
-    def _reject(self, status: int) -> web.Response:
+    @staticmethod
+    def _reject(status: int) -> web.Response:
         body = json.dumps({"message": errors.HANDSHAKE_BODIES.get(status, "Error")})
         return web.Response(status=status, text=body, content_type="application/json")
 
@@ -128,11 +138,18 @@ class Gateway:
     async def websocket(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() != "websocket":
             return web.json_response({"message": "Upgrade Required"}, status=426)
+        if request_head_size(request) > limits.HEADER_LIMIT_BYTES:
+            # Only the size is logged: the headers may carry secrets, and are not echoed.
+            self.log.error("-", "-", "$connect", "request line and headers over the size limit")
+            return self._reject(errors.HEADERS_TOO_LARGE_STATUS)
+        handshake = negotiate(request.path, request.headers)
+        if not handshake.accepted:
+            return self._reject(handshake.response.status_code)
         connection_id, request_id = aws_id(), aws_id()
-        headers = {k: v for k, v in request.headers.items()}
-        query = {k: v for k, v in request.query.items()}
+        headers = {k: header_text(v) for k, v in request.headers.items()}
+        query = {k: header_text(v) for k, v in request.query.items()}
         source_ip = request.remote or "127.0.0.1"
-        user_agent = request.headers.get("User-Agent", "")
+        user_agent = header_text(request.headers.get("User-Agent", ""))
         connected_at = int(time.time() * 1000)
         route = self.api.routes.get("$connect")
         authorizer_ctx: dict[str, Any] = {}
@@ -203,40 +220,60 @@ class Gateway:
             if result.status is not None and not 200 <= result.status < 300:
                 return refuse(result.status, f"integration answered {result.status}")
 
-        socket = web.WebSocketResponse(max_msg_size=self.config.message_limit, autoping=True)
-        await socket.prepare(request)
-        connection = Connection(
-            connection_id, socket, connected_at, source_ip, user_agent, authorizer_ctx, api_key
+        identity = (connection_id, connected_at, source_ip, user_agent, authorizer_ctx, api_key)
+        return await self._serve(request, handshake, identity, ctx(200))
+
+    async def _serve(
+        self,
+        request: web.Request,
+        handshake: Any,
+        identity: tuple[str, int, str, str, dict[str, Any], str | None],
+        access: dict[str, Any],
+    ) -> web.StreamResponse:
+        """Answer 101, then serve the connection's messages until it closes."""
+        pumps: list[MessagePump] = []
+
+        def on_message(text: str) -> None:
+            connection.touch()
+            pumps[0].submit(text)
+
+        try:
+            link = await upgrade(
+                request,
+                handshake,
+                on_message,
+                frame_limit=self.config.frame_limit,
+                message_limit=self.config.message_limit,
+                send_queue_bytes=self.config.send_queue_bytes,
+            )
+        except ConnectionResetError:
+            # Gone while $connect ran: there is no connection to serve or disconnect.
+            self.log.error(access["requestId"], identity[0], "$connect", "client left")
+            return web.Response(status=499)
+        connection = Connection(identity[0], link, *identity[1:])
+        pumps.append(
+            MessagePump(
+                lambda text: self._on_message(connection, text),
+                link.pause_reading,
+                link.resume_reading,
+                concurrency=self.config.message_concurrency,
+            )
         )
         self.registry.add(connection)
-        self.log.access(ctx(200))
+        self.pumps.add(pumps[0])
+        self.log.access(access)
         try:
-            await self._serve(connection)
+            await link.wait_closed()
         finally:
-            self.registry.remove(connection_id)
+            self.registry.remove(connection.connection_id)
             await self._disconnect(connection)
-        return socket
+            # Messages still in flight keep running (their integrations are called, as on
+            # AWS); the gateway cancels them only when it stops.
+            pump = pumps[0]
+            pump.when_idle(lambda: self.pumps.discard(pump))
+        return link.response
 
     # -- messages ---------------------------------------------------------------------------
-
-    async def _serve(self, connection: Connection) -> None:
-        socket = connection.socket
-        async for message in socket:
-            if message.type == WSMsgType.TEXT:
-                if len(message.data) > self.config.frame_limit and (
-                    len(message.data.encode()) > self.config.frame_limit
-                ):
-                    await socket.close(code=WSCloseCode.MESSAGE_TOO_BIG, message=b"Frame too big")
-                    break
-                connection.touch()
-                await self._on_message(connection, message.data)
-            elif message.type == WSMsgType.BINARY:
-                await socket.close(
-                    code=WSCloseCode.UNSUPPORTED_DATA, message=b"Binary frames are not supported"
-                )
-                break
-            elif message.type == WSMsgType.ERROR:
-                break
 
     async def _on_message(self, connection: Connection, data: str) -> None:
         request_id = aws_id()
@@ -255,15 +292,14 @@ class Gateway:
         if route.integration is None:
             return
         context = self.context(connection, request_id, route_key, "MESSAGE")
-        variables = VtlVariables(context, self.api.stage.variables, data, {}, {})
+        variables = VtlVariables(context, self.api.stage.variables, data, {}, {}, document)
         result = await call(route.integration, variables, self._session())
         self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
         if result.error_frame is not None:
             self.log.error(request_id, cid, route_key, result.log_error or result.error_frame)
             await self._send_error(connection, result.error_frame, request_id)
         elif route.two_way and result.body:
-            with contextlib.suppress(ConnectionResetError):
-                await connection.socket.send_str(result.body)
+            connection.send(utf8(result.body))
         context["status"] = result.status or 500
         self.log.access(context)
 
@@ -284,21 +320,13 @@ class Gateway:
         return False
 
     async def _send_error(self, connection: Connection, text: str, request_id: str) -> None:
-        with contextlib.suppress(ConnectionResetError):
-            await connection.socket.send_str(
-                errors.error_frame(text, connection.connection_id, request_id)
-            )
+        connection.send(utf8(errors.error_frame(text, connection.connection_id, request_id)))
 
     # -- $disconnect and timeouts -----------------------------------------------------------
 
     async def _disconnect(self, connection: Connection) -> None:
         route = self.api.routes.get("$disconnect")
-        code = (
-            connection.closed_by_server[0]
-            if connection.closed_by_server
-            else (connection.socket.close_code or 1005)
-        )
-        reason = connection.closed_by_server[1] if connection.closed_by_server else ""
+        code, reason = connection.closed_by_server or connection.link.disconnect_status()
         request_id = aws_id()
         context = self.context(connection, request_id, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = code
@@ -330,12 +358,9 @@ class Gateway:
             for connection in list(self.registry.connections.values()):
                 idle = now - connection.last_active > self.config.idle_timeout_s
                 expired = now - connection.connected_at / 1000 > self.config.max_duration_s
-                if (idle or expired) and not connection.socket.closed:
+                if (idle or expired) and not connection.closed:
                     reason = "Going away" if idle else "Connection exceeded maximum duration"
-                    connection.closed_by_server = (errors.CLOSE_GOING_AWAY, reason)
-                    await connection.socket.close(
-                        code=errors.CLOSE_GOING_AWAY, message=reason.encode()
-                    )
+                    connection.close(errors.CLOSE_GOING_AWAY, reason)
 
     def _session(self) -> aiohttp.ClientSession:
         if self.session is None:
@@ -350,6 +375,9 @@ class Gateway:
         self.registry.add_routes(app, self.api.stage.name)
         for path in {self.api.stage.name, *self.api.mapping_keys}:
             app.router.add_get(f"/{path}", self.websocket)
+            if path:
+                # AWS's own wscat example and Chalice print the URL with a trailing slash.
+                app.router.add_get(f"/{path}/", self.websocket)
         app.router.add_route("*", "/{tail:.*}", self._forbidden)
         return app
 
@@ -361,6 +389,7 @@ class Gateway:
 class RunningGateway:
     gateway: Gateway
     runner: web.AppRunner
+    listener: asyncio.Server
     port: int
     sweeper: asyncio.Task[None]
 
@@ -374,8 +403,11 @@ class RunningGateway:
 
     async def close(self) -> None:
         self.sweeper.cancel()
+        self.listener.close()
         for connection in list(self.gateway.registry.connections.values()):
-            await connection.socket.close(code=errors.CLOSE_GOING_AWAY, message=b"Gateway stopping")
+            connection.close(errors.CLOSE_GOING_AWAY, "Gateway stopping")
+        for pump in list(self.gateway.pumps):
+            pump.cancel()
         await self.runner.cleanup()
         if self.gateway.session is not None:
             await self.gateway.session.close()
@@ -384,10 +416,9 @@ class RunningGateway:
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
     """Load the template, bind the port, and serve until ``close()``."""
     gateway = Gateway(config)
-    runner = web.AppRunner(gateway.application(), access_log=None, handle_signals=False)
+    runner = web.AppRunner(gateway.application(), handle_signals=False, **HANDLER_OPTIONS)
     await runner.setup()
-    site = web.TCPSite(runner, config.host, config.port)
-    await site.start()
-    port = int(runner.addresses[0][1])
+    listener = await listen(runner, config.host, config.port)
+    port = int(listener.sockets[0].getsockname()[1])
     sweeper = asyncio.create_task(gateway.sweep())
-    return RunningGateway(gateway, runner, port, sweeper)
+    return RunningGateway(gateway, runner, listener, port, sweeper)

@@ -25,6 +25,7 @@ from jsonschema.protocols import Validator
 from wsgate.gateway.errors import UNPARSEABLE_BODY
 from wsgate.gateway.selection import DEFAULT_KEY, NOT_JSON, SelectionInput, select_key
 
+NESTED_TOO_DEEP = "The body is nested too deeply to validate"
 NO_MATCHING_MODEL = "No model matches the model selection expression and there is no $default model"
 
 
@@ -34,9 +35,20 @@ def ecma_regex(pattern: str) -> regress.Regex:
     return regress.Regex(pattern)
 
 
+def _rust_safe(text: str) -> str:
+    """``text`` with lone surrogates (a JSON ``"\ud800"`` escape) as U+FFFD: the Rust engine
+    takes UTF-8 only, where an ECMA-262 engine sees one UTF-16 code unit. Both are a single
+    non-ASCII character to every pattern the schema export allows, so the verdict is the same."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
 def ecma_search(pattern: str, text: str) -> bool:
     """``pattern`` found anywhere in ``text`` (JSON Schema patterns are not anchored)."""
-    return ecma_regex(pattern).find(text) is not None
+    return ecma_regex(pattern).find(_rust_safe(text)) is not None
 
 
 def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> Iterator[Any]:
@@ -94,4 +106,7 @@ class RequestValidator:
         if key is None:
             return Verdict((NO_MATCHING_MODEL,))
         validator = self.validators[request_models[key]]
-        return Verdict(tuple(error.message for error in validator.iter_errors(document)))
+        try:
+            return Verdict(tuple(error.message for error in validator.iter_errors(document)))
+        except RecursionError:  # a value nested past what the validator can walk (or print)
+            return Verdict((NESTED_TOO_DEEP,))
