@@ -140,3 +140,12 @@ class StackNames:
     @staticmethod
     def cfn_parameter_root() -> str:
         return _PARAMETER_ROOT.format(stack="${AWS::StackName}")
+
+
+# Signed user tokens: who mints them and for whom; the authorizer refuses any other value.
+ENV_TOKEN_ISSUER = "WSGATE_TOKEN_ISSUER"
+ENV_TOKEN_AUDIENCE = "WSGATE_TOKEN_AUDIENCE"
+TOKEN_ISSUER = "wsgate"
+"""The ``iss`` claim of every token wsgate mints (``wsgate token``, the local console)."""
+TOKEN_AUDIENCE = "wsgate-websocket"
+"""The ``aud`` claim: the WebSocket API's ``$connect`` authorizer is the only intended reader."""
