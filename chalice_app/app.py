@@ -58,5 +58,7 @@ def scheduled_prune(event: Any) -> dict[str, Any]:
     Each run resumes where the previous one stopped (the position is kept in SSM), so a large
     backlog is worked off across runs instead of timing out and deleting nothing.
     """
-    result: dict[str, Any] = _ops().run({"action": "prune", "resumeFrom": "ssm"}, context=None)
+    result: dict[str, Any] = _ops().run(
+        {"action": "prune", "persistResume": True}, context=getattr(event, "context", None)
+    )
     return result

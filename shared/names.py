@@ -128,6 +128,15 @@ class StackNames:
     def usage_plan_id_parameter(self) -> str:
         return f"{self.parameter_root}/{self.stage}/usage-plan-id"
 
+    @property
+    def prune_resume_parameter(self) -> str:
+        """Where the scheduled prune keeps its position between runs (written by the Lambda)."""
+        return f"{self.parameter_root}/{self.stage}/prune-resume"
+
+    def user_api_key_name(self, user_id: str) -> str:
+        """The API key of one user in this stage's usage plan (one key, one quota, per user)."""
+        return f"{self.stack}-{self.stage}-user-{user_id}"
+
     def function(self, name: str) -> str:
         """A Chalice function's deployed name (Chalice: ``<app>-<stage>-<function>``)."""
         return f"{CHALICE_APP_NAME}-{self.stage}-{name}"

@@ -17,6 +17,7 @@ from chalice.test import Client
 from chalice_app.app import app
 from chalice_app.chalicelib import ops
 from chalice_app.chalicelib.ops import OpsConfig
+from shared.names import StackNames
 from shared.ops_actions import (
     Usage,
     connections_endpoint_parameter,
@@ -115,18 +116,22 @@ def test_prune_removes_expired_and_gone(stack: Any, endpoint: ConnectionsEndpoin
     _add(stack, endpoint, "live=", "r")
     _add(stack, endpoint, "gone=", "r", live=False)
     stack.put_item(Item={"connectionId": "old=", "userId": "u", "expiresAt": 1})
-    assert _invoke({"action": "prune"}) == {"expired": ["old="], "gone": ["gone="]}
+    result = _invoke({"action": "prune"})
+    assert (result["expired"], result["gone"], result["deleted"]) == (1, 1, 2)
+    assert (result["checked"], result["complete"], result["resume"]) == (2, True, None)
     remaining = {item["connectionId"] for item in stack.scan()["Items"]}
     assert remaining == {"live="}
 
 
 def test_issue_api_key_and_usage(stack: Any, aws_endpoint: str) -> None:
     issued = _invoke({"action": "issue_api_key", "name": "partner-1"})
-    assert len(issued["value"]) >= 20
+    assert len(issued["value"]) >= 20 and issued["created"] is True
     apigateway = client("apigateway", aws_endpoint)
     plan_id = OpsConfig.from_ssm().usage_plan_id
     keys = apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]
     assert [k["id"] for k in keys] == [issued["id"]]
+    again = _invoke({"action": "issue_api_key", "name": "partner-1"})
+    assert again == {**issued, "created": False}
     today = datetime.date.today().isoformat()
     usage = _invoke({"action": "usage", "startDate": today, "endDate": today})
     # moto 5 does not implement GetUsage; the action must still answer with a clear error
@@ -164,3 +169,32 @@ def test_bad_requests_get_clear_errors(stack: Any) -> None:
     assert missing["details"] == [{"loc": "broadcast.message", "msg": "Field required"}]
     backwards = _invoke({"action": "usage", "startDate": "2026-02-01", "endDate": "2026-01-01"})
     assert "endDate" in backwards["details"][0]["msg"]
+
+
+def test_one_key_per_user_idempotent_and_in_the_plan(stack: Any, aws_endpoint: str) -> None:
+    """Each user gets their own key (so the plan's quota is per user); a second login of the
+    same user gets the same key back, not a second one."""
+    suffix = str(time.monotonic_ns())
+    first = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
+    again = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
+    other = _invoke({"action": "issue_api_key", "user": f"ann{suffix}x"})  # a name prefix
+    assert first["created"] and not again["created"] and other["created"]
+    assert again["id"] == first["id"] and again["value"] == first["value"]
+    assert other["id"] != first["id"] and other["value"] != first["value"]
+    assert first["name"] == StackNames().user_api_key_name(f"ann{suffix}")
+    apigateway = client("apigateway", aws_endpoint)
+    plan_id = OpsConfig.from_ssm().usage_plan_id
+    in_plan = {k["id"] for k in apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]}
+    assert {first["id"], other["id"]} <= in_plan
+    named = apigateway.get_api_keys(nameQuery=first["name"])["items"]
+    assert [k["id"] for k in named if k["name"] == first["name"]] == [first["id"]]
+
+
+def test_issue_api_key_needs_exactly_one_of_user_or_name(stack: Any) -> None:
+    for event in (
+        {"action": "issue_api_key"},
+        {"action": "issue_api_key", "user": "a", "name": "b"},
+    ):
+        answer = _invoke(event)
+        assert answer["error"] == "invalid ops request"
+        assert "exactly one of name" in answer["details"][0]["msg"]
