@@ -107,6 +107,7 @@ def _logs(target: Target, function: str) -> Statement:
 def _decrypt_via_ssm(target: Target) -> Statement:
     """SecureString reads decrypt with the parameter's key; which key (aws/ssm or a customer
     key) is chosen at deploy time, so the resource is this account's keys, used through SSM."""
+    via: StringLike | StringEquals
     if target.region == ANY:
         via = StringLike({"kms:ViaService": f"ssm.*.{dns_suffix('us-east-1')}"})
     else:

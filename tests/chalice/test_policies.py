@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,19 +152,19 @@ def _exercise(
         def invoke(function: str, event: Any) -> Any:
             return test_client.lambda_.invoke(function, event).payload
 
+        def ops(event: Any) -> Any:
+            return invoke("ops", event)
+
         cw_event = test_client.events.generate_cw_event(
             source="aws.events", detail_type="Scheduled Event", detail={}, resources=[]
         )
-        runs = {
+        runs: dict[str, list[Callable[[], Any]]] = {
             "authorizer": [
                 lambda: invoke(
                     "authorizer", {"methodArn": "m", "headers": {"Authorization": token}}
                 )
             ],
-            "ops": [
-                (lambda e=e: seed(e)) if "action" not in e else (lambda e=e: invoke("ops", e))
-                for e in ops_events
-            ],
+            "ops": [functools.partial(seed if "action" not in e else ops, e) for e in ops_events],
             "prune": [lambda: seed(stale), lambda: invoke("prune", cw_event)],
         }
         control_plane: list[Call] = []
@@ -281,8 +282,8 @@ def test_each_function_is_allowed_exactly_what_it_calls(
                         for a, r, _ in calls[function]
                     )
                     assert used, f"{function} is granted {action} on {resource}, never used"
-        for other in set(generated) - {function}:
-            foreign = [c for c in calls[other] if c not in calls[function]]
+        for neighbour in set(generated) - {function}:
+            foreign = [c for c in calls[neighbour] if c not in calls[function]]
             for action, resource, context in foreign:
                 assert not allowed(policy, action, resource, context), (function, action)
     others = [
