@@ -158,3 +158,7 @@ TOKEN_ISSUER = "wsgate"
 """The ``iss`` claim of every token wsgate mints (``wsgate token``, the local console)."""
 TOKEN_AUDIENCE = "wsgate-websocket"
 """The ``aud`` claim: the WebSocket API's ``$connect`` authorizer is the only intended reader."""
+
+ENV_GATEWAY_API_KEYS_ENDPOINT = "WSGATE_GATEWAY_API_KEYS_ENDPOINT"
+"""The local gateway also accepts API keys that exist at this ``apigateway`` endpoint (moto's
+server in ``wsgate local``): keys issued per user after the template was loaded."""
