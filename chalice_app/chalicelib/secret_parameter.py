@@ -21,8 +21,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from shared.names import ENV_TOKEN_SECRET_PARAM, StackNames
 
 SECRET_PARAMETER_ENV = ENV_TOKEN_SECRET_PARAM
@@ -92,9 +90,11 @@ class SecretRing:
             return self._secrets != before
 
     def _fetch(self) -> None:
-        if self._client is None:
-            import boto3  # on first use: keeps boto3 out of the authorizer's import time
+        # boto3/botocore on first use: keeps them out of the authorizer's cold-start import.
+        import boto3
+        from botocore.exceptions import ClientError
 
+        if self._client is None:
             self._client = boto3.client("ssm")
         name = self.name
         current = self._client.get_parameter(Name=name, WithDecryption=True)["Parameter"]
