@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
+from click.testing import CliRunner
 
 from chalice_app.app import app
 from chalice_app.chalicelib import ops
@@ -26,6 +28,7 @@ from shared.ops_actions import (
 )
 from tests.support.connections_endpoint import ConnectionsEndpoint
 from tests.support.moto import CREDENTIALS, REGION, client, create_connections_table
+from wsgate.cli.token import token as token_command
 
 STAGE = "prod"
 
@@ -198,3 +201,18 @@ def test_issue_api_key_needs_exactly_one_of_user_or_name(stack: Any) -> None:
         answer = _invoke(event)
         assert answer["error"] == "invalid ops request"
         assert "exactly one of name" in answer["details"][0]["msg"]
+
+
+def test_wsgate_token_puts_the_users_own_key_in_the_token(stack: Any) -> None:
+    """The token-minting path issues the user's key on first use and reuses it afterwards."""
+    user = f"tok{time.monotonic_ns()}"
+    runner = CliRunner()
+    args = ["--user", user, "--secret", "s" * 48, "--user-api-key"]
+    first, second = runner.invoke(token_command, args), runner.invoke(token_command, args)
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    claims = [
+        jwt.decode(r.output.strip(), options={"verify_signature": False}) for r in (first, second)
+    ]
+    issued = _invoke({"action": "issue_api_key", "user": user})
+    assert claims[0]["apiKey"] == claims[1]["apiKey"] == issued["value"]
+    assert issued["created"] is False
