@@ -178,9 +178,11 @@ def test_one_key_per_user_idempotent_and_in_the_plan(stack: Any, aws_endpoint: s
     """Each user gets their own key (so the plan's quota is per user); a second login of the
     same user gets the same key back, not a second one."""
     suffix = str(time.monotonic_ns())
+    # The longer name first: API Gateway's nameQuery is a prefix match, so looking up "ann…"
+    # also returns "ann…x"; only an exact comparison keeps the two users apart.
+    other = _invoke({"action": "issue_api_key", "user": f"ann{suffix}x"})
     first = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
     again = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
-    other = _invoke({"action": "issue_api_key", "user": f"ann{suffix}x"})  # a name prefix
     assert first["created"] and not again["created"] and other["created"]
     assert again["id"] == first["id"] and again["value"] == first["value"]
     assert other["id"] != first["id"] and other["value"] != first["value"]

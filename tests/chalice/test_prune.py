@@ -174,15 +174,33 @@ def test_scheduled_prune_keeps_its_position_in_ssm(
     ssm = client("ssm", env)
     results = []
     for _ in range(100):
-        results.append(ops.run({"action": "prune", "persistResume": True}, config, Deadline(2.0)))
+        results.append(ops.run({"action": "prune", "persistResume": True}, config, Deadline(3.0)))
         if results[-1]["complete"]:
             break
+        # An unfinished run that got anywhere says where it stopped.
+        assert results[-1]["resume"] or results[-1]["pages"] == 0, results[-1]
         stored = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
         assert stored == (results[-1]["resume"] or ops.RESUME_START)
     assert len(results) > 1 and results[-1]["complete"]
     assert sum(r["deleted"] for r in results) == 6000
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == ops.RESUME_START
     assert _remaining_ids(env, table) == set()
+
+
+def test_a_run_stops_before_its_deadline_with_its_position(
+    env: str, endpoint: SlowEndpoint
+) -> None:
+    """2,000 records whose liveness must be checked (50 ms each, 32 at a time: over 3 s of
+    checks) and a 4 s budget of which setup takes part: the run must stop in time."""
+    table = f"prune-deadline-{time.monotonic_ns()}"
+    create_connections_table(env, table)
+    load_records(table, [f"g-{i:04d}=" for i in range(2000)], expires_at=int(time.time()) + 600)
+    started = time.monotonic()
+    result = ops.run({"action": "prune"}, _config(table, endpoint, env), Deadline(4.0))
+    elapsed = time.monotonic() - started
+    assert elapsed < 4.0, (elapsed, result)
+    assert not result["complete"] and result["deleted"] < 2000, result
+    assert result["resume"] or result["pages"] == 0 or result["interrupted"], result
 
 
 async def test_checks_within_a_page_run_concurrently_and_bounded(env: str) -> None:
