@@ -46,7 +46,11 @@ class ResumeTokenError(ValueError):
 
 @dataclass
 class PruneProgress:
-    """What one run did; ``resume`` is None once the whole table has been covered."""
+    """What one run did; ``resume`` is None once the whole table has been covered.
+
+    Counts are exact unless ``interrupted``: deletes of an abandoned page whose answers never
+    arrived are not counted (they may have landed), and its checks are repeated next run.
+    """
 
     pages: int = 0
     scanned: int = 0

@@ -28,6 +28,7 @@ from chalice_app.chalicelib import ops
 from chalice_app.chalicelib.ops import OpsConfig
 from chalice_app.chalicelib.prune import (
     CHECK_CONCURRENCY,
+    PAGE_SIZE,
     decode_resume,
     encode_resume,
     prune_table,
@@ -132,7 +133,7 @@ def test_a_100k_backlog_is_emptied_across_runs_each_within_its_deadline(
     config = _config(table, endpoint, env)
 
     budget_s, runs, resume = 5.0, [], None  # a short first run, then 10 s runs
-    totals = {"deleted": 0, "expired": 0, "gone": 0, "checked": 0}
+    totals = {"deleted": 0, "expired": 0, "gone": 0, "checked": 0, "interrupted": 0}
     while True:
         event: dict[str, Any] = {"action": "prune"}
         if resume:
@@ -153,9 +154,13 @@ def test_a_100k_backlog_is_emptied_across_runs_each_within_its_deadline(
         assert len(runs) < 200, runs
     print(f"prune runs (elapsed s, deleted, pages): {runs}")
     assert len(runs) > 1  # the first short run could not finish, and said where it stopped
-    assert totals["expired"] == STALE and totals["gone"] == GONE
-    assert totals["deleted"] == STALE + GONE
-    assert totals["checked"] == GONE + LIVE
+    # A page abandoned at the deadline may have had deletes land whose answers never came
+    # back: counts are exact without interruptions and at most a page short per interruption.
+    lost = PAGE_SIZE * totals["interrupted"]
+    assert STALE + GONE - lost <= totals["deleted"] <= STALE + GONE, totals
+    assert totals["expired"] + totals["gone"] == totals["deleted"], totals
+    assert GONE - lost <= totals["gone"] <= GONE, totals
+    assert totals["checked"] >= GONE + LIVE, totals
     assert _remaining_ids(env, table) == set(live)
 
 
