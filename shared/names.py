@@ -205,6 +205,15 @@ class StackNames:
         """Where a template too large for ``TemplateBody`` is uploaded (content-addressed)."""
         return _TEMPLATE_KEY.format(stack=self.stack, digest=digest)
 
+    @property
+    def prune_resume_parameter(self) -> str:
+        """Where the scheduled prune keeps its position between runs (written by the Lambda)."""
+        return f"{self.parameter_root}/{self.stage}/prune-resume"
+
+    def user_api_key_name(self, user_id: str) -> str:
+        """The API key of one user in this stage's usage plan (one key, one quota, per user)."""
+        return f"{self.stack}-{self.stage}-user-{user_id}"
+
     def function(self, name: str) -> str:
         """A Chalice function's deployed name (Chalice: ``<app>-<stage>-<function>``)."""
         return f"{CHALICE_APP_NAME}-{self.stage}-{name}"
@@ -248,3 +257,15 @@ ENV_INSTALL_ROOT = "WSGATE_INSTALL_ROOT"
 ENV_HOST = "WSGATE_HOST"
 ENV_PORT = "WSGATE_PORT"
 ENV_HEALTH_TIMEOUT = "WSGATE_HEALTH_TIMEOUT"
+
+# Signed user tokens: who mints them and for whom; the authorizer refuses any other value.
+ENV_TOKEN_ISSUER = "WSGATE_TOKEN_ISSUER"
+ENV_TOKEN_AUDIENCE = "WSGATE_TOKEN_AUDIENCE"
+TOKEN_ISSUER = "wsgate"
+"""The ``iss`` claim of every token wsgate mints (``wsgate token``, the local console)."""
+TOKEN_AUDIENCE = "wsgate-websocket"
+"""The ``aud`` claim: the WebSocket API's ``$connect`` authorizer is the only intended reader."""
+
+ENV_GATEWAY_API_KEYS_ENDPOINT = "WSGATE_GATEWAY_API_KEYS_ENDPOINT"
+"""The local gateway also accepts API keys that exist at this ``apigateway`` endpoint (moto's
+server in ``wsgate local``): keys issued per user after the template was loaded."""

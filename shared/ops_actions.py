@@ -27,9 +27,22 @@ class Broadcast(_Action):
 
 
 class Prune(_Action):
-    """Delete records past ``expiresAt`` or whose connection API Gateway says is gone."""
+    """Delete records past ``expiresAt`` or whose connection API Gateway says is gone.
+
+    A run stops before the Lambda's deadline; ``resume`` (the token the previous run returned)
+    continues where it stopped. ``persistResume`` keeps that token in SSM instead, for the
+    schedule, whose events carry no state from one run to the next.
+    """
 
     action: Literal["prune"]
+    resume: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+    persistResume: bool = False
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Prune:
+        if self.resume is not None and self.persistResume:
+            raise ValueError("pass either resume or persistResume, not both")
+        return self
 
 
 class Kick(_Action):
@@ -40,10 +53,21 @@ class Kick(_Action):
 
 
 class IssueApiKey(_Action):
-    """Create an API key in the usage plan and return its value (once)."""
+    """The API key of one user (``user``) or a named key (``name``) in the usage plan.
+
+    Idempotent: an existing key of that name is returned, not duplicated, so the token-minting
+    path can call it at every login and each user keeps one key (and one quota).
+    """
 
     action: Literal["issue_api_key"]
-    name: Annotated[str, Field(min_length=1, max_length=1024)]
+    name: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
+    user: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> IssueApiKey:
+        if (self.name is None) == (self.user is None):
+            raise ValueError("pass exactly one of name (a named key) or user (a user's key)")
+        return self
 
 
 class Usage(_Action):

@@ -9,15 +9,19 @@ credentials), and an ``Allow`` policy lets the connection continue with ``princi
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
-from .tokens import Identity, TokenError, verify_token
+from shared.names import ENV_TOKEN_AUDIENCE, ENV_TOKEN_ISSUER, TOKEN_AUDIENCE, TOKEN_ISSUER
+
+from .secret_parameter import SecretRing
+from .tokens import Identity, SignatureMismatch, TokenError, verify_token
 
 log = logging.getLogger("wsgate.authorizer")
 
 UNAUTHORIZED = "Unauthorized"
 """The exact message API Gateway maps to a 401."""
-BEARER = "bearer "
+BEARER = "bearer"
 
 
 class Unauthorized(Exception):
@@ -27,18 +31,30 @@ class Unauthorized(Exception):
         super().__init__(UNAUTHORIZED)
 
 
+def _header_token(headers: dict[str, Any]) -> str | None:
+    for name, value in headers.items():
+        if name.lower() == "authorization" and isinstance(value, str):
+            token = value.strip()
+            if token.lower().startswith(BEARER) and (
+                len(token) == len(BEARER) or token[len(BEARER)].isspace()
+            ):
+                token = token[len(BEARER) :].strip()
+            if token:
+                return token
+    return None
+
+
 def find_token(event: dict[str, Any]) -> str | None:
     """The token from ``Authorization`` (any case, optional ``Bearer``) or ``?token=``.
 
     API Gateway passes header names as the client sent them, so the lookup ignores case. The
-    query string exists for browsers, whose WebSocket API cannot set headers.
+    query string exists for browsers, whose WebSocket API cannot set headers; it is also tried
+    when the header is present but empty (``Bearer`` and nothing else), which is then "no
+    token" (401), not a bad one (403).
     """
-    for name, value in (event.get("headers") or {}).items():
-        if name.lower() == "authorization" and isinstance(value, str) and value.strip():
-            token = value.strip()
-            if token.lower().startswith(BEARER):
-                token = token[len(BEARER) :].strip()
-            return token or None
+    token = _header_token(event.get("headers") or {})
+    if token is not None:
+        return token
     query = event.get("queryStringParameters") or {}
     from_query = query.get("token")
     if isinstance(from_query, str) and from_query.strip():
@@ -78,7 +94,26 @@ def allow(identity: Identity, method_arn: str) -> dict[str, Any]:
     )
 
 
-def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
+def expected_issuer() -> str:
+    return os.environ.get(ENV_TOKEN_ISSUER, TOKEN_ISSUER)
+
+
+def expected_audience() -> str:
+    return os.environ.get(ENV_TOKEN_AUDIENCE, TOKEN_AUDIENCE)
+
+
+def _verify(token: str, ring: SecretRing) -> Identity:
+    """Verify against the cached secrets; on an unknown signature re-read SSM once and retry."""
+    issuer, audience = expected_issuer(), expected_audience()
+    try:
+        return verify_token(token, ring.secrets(), issuer=issuer, audience=audience)
+    except SignatureMismatch:
+        if not ring.refresh_after_mismatch():
+            raise
+    return verify_token(token, ring.secrets(), issuer=issuer, audience=audience)
+
+
+def authorize(event: dict[str, Any], ring: SecretRing) -> dict[str, Any]:
     """Decide one ``$connect``. Never logs the token itself, only why it was refused."""
     method_arn = str(event.get("methodArn", ""))
     connection_id = (event.get("requestContext") or {}).get("connectionId")
@@ -87,7 +122,7 @@ def authorize(event: dict[str, Any], secret: str) -> dict[str, Any]:
         log.info("no token presented (connection %s)", connection_id)
         raise Unauthorized
     try:
-        identity = verify_token(token, secret)
+        identity = _verify(token, ring)
     except TokenError as error:
         log.info("denied connection %s: %s", connection_id, error)
         return policy("unauthorized", "Deny", method_arn)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -17,17 +18,17 @@ from pydantic import ValidationError
 from shared import frames
 from shared.connection_store import ConnectionStore
 from shared.connections_api import ConnectionsApi
-from shared.names import DEFAULT_STACK_NAME, ENV_STACK_NAME, StackNames
-from shared.ops_actions import (
-    OPS_ACTION,
-    Broadcast,
-    IssueApiKey,
-    Kick,
-    Prune,
-    Usage,
-)
+from shared.names import DEFAULT_STACK_NAME, DEFAULT_STAGE, ENV_STACK_NAME, ENV_STAGE, StackNames
+from shared.ops_actions import OPS_ACTION, Broadcast, IssueApiKey, Kick, Prune, Usage
 
-STAGE_ENV = "WSGATE_STAGE"
+from . import api_keys
+from .prune import PruneProgress, ResumeTokenError, prune_table
+
+STAGE_ENV = ENV_STAGE
+DEFAULT_RUN_BUDGET_S = 60.0
+"""Time a prune may take when invoked without a Lambda context (a script, a test)."""
+RESUME_START = "start"
+"""The stored position meaning "from the beginning" (SSM refuses empty values)."""
 
 
 class OpsError(Exception):
@@ -43,28 +44,32 @@ class OpsConfig:
     connections_endpoint: str
     usage_plan_id: str | None
     dynamodb_endpoint: str | None = None
+    names: StackNames = field(default_factory=StackNames)
 
     @classmethod
-    def from_ssm(cls, stage: str | None = None) -> OpsConfig:
-        stage = stage or os.environ.get(STAGE_ENV, "prod")
+    def from_ssm(cls, stage: str | None = None, stack: str | None = None) -> OpsConfig:
+        names = StackNames(
+            stack or os.environ.get(ENV_STACK_NAME, DEFAULT_STACK_NAME),
+            stage or os.environ.get(STAGE_ENV, DEFAULT_STAGE),
+        )
         ssm = boto3.client("ssm")
-        stack = StackNames(os.environ.get(ENV_STACK_NAME, DEFAULT_STACK_NAME), stage)
-        names = {
-            "table": stack.table_name_parameter,
-            "endpoint": stack.connections_endpoint_parameter,
-            "plan": stack.usage_plan_id_parameter,
+        wanted = {
+            "table": names.table_name_parameter,
+            "endpoint": names.connections_endpoint_parameter,
+            "plan": names.usage_plan_id_parameter,
         }
-        found = ssm.get_parameters(Names=list(names.values()))
+        found = ssm.get_parameters(Names=list(wanted.values()))
         values = {p["Name"]: p["Value"] for p in found["Parameters"]}
-        missing = [n for k, n in names.items() if k != "plan" and n not in values]
+        missing = [n for k, n in wanted.items() if k != "plan" and n not in values]
         if missing:
             raise OpsError(f"SSM parameters {missing} are missing: deploy the infra stack first")
         return cls(
             region=ssm.meta.region_name,
-            table_name=values[names["table"]],
-            connections_endpoint=values[names["endpoint"]],
-            usage_plan_id=values.get(names["plan"]),
+            table_name=values[wanted["table"]],
+            connections_endpoint=values[wanted["endpoint"]],
+            usage_plan_id=values.get(wanted["plan"]),
             dynamodb_endpoint=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"),
+            names=names,
         )
 
 
@@ -89,16 +94,50 @@ async def broadcast(action: Broadcast, config: OpsConfig) -> dict[str, Any]:
     return {"delivered": result.delivered, "gone": result.gone, "failed": result.failed}
 
 
-async def prune(action: Prune, config: OpsConfig) -> dict[str, Any]:
+def remaining_time(context: Any, budget_s: float = DEFAULT_RUN_BUDGET_S) -> Callable[[], float]:
+    """Seconds left before the Lambda is stopped (or of ``budget_s`` without a context)."""
+    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
+        return lambda: float(context.get_remaining_time_in_millis()) / 1000.0
+    deadline = time.monotonic() + budget_s
+    return lambda: deadline - time.monotonic()
+
+
+def _stored_resume(config: OpsConfig) -> str | None:
+    try:
+        value = boto3.client("ssm").get_parameter(Name=config.names.prune_resume_parameter)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ParameterNotFound":
+            return None
+        raise
+    stored = str(value["Parameter"]["Value"])
+    return None if stored == RESUME_START else stored
+
+
+def _store_resume(config: OpsConfig, progress: PruneProgress) -> None:
+    boto3.client("ssm").put_parameter(
+        Name=config.names.prune_resume_parameter,
+        Value=progress.resume or RESUME_START,
+        Type="String",
+        Overwrite=True,
+    )
+
+
+async def prune(action: Prune, config: OpsConfig, remaining: Callable[[], float]) -> dict[str, Any]:
+    resume = _stored_resume(config) if action.persistResume else action.resume
     async with _store(config) as store, _api(config) as api:
-        expired = set(await store.stale_connection_ids())
-        gone = set()
-        for connection_id in await store.all_connection_ids():
-            if connection_id not in expired and await api.get(connection_id) is None:
-                gone.add(connection_id)
-        for connection_id in sorted(expired | gone):
-            await store.delete_connection(connection_id)
-    return {"expired": sorted(expired), "gone": sorted(gone)}
+
+        async def is_gone(connection_id: str) -> bool:
+            return await api.get(connection_id) is None
+
+        try:
+            progress = await prune_table(
+                store.client, config.table_name, is_gone, remaining, resume=resume
+            )
+        except ResumeTokenError as error:
+            raise OpsError(str(error)) from None
+    if action.persistResume:
+        _store_resume(config, progress)
+    return progress.as_dict()
 
 
 async def kick(action: Kick, config: OpsConfig) -> dict[str, Any]:
@@ -111,12 +150,12 @@ async def kick(action: Kick, config: OpsConfig) -> dict[str, Any]:
 def issue_api_key(action: IssueApiKey, config: OpsConfig) -> dict[str, Any]:
     if not config.usage_plan_id:
         raise OpsError("no usage plan id in SSM: this stage has no usage plan")
-    apigateway = boto3.client("apigateway")
-    key = apigateway.create_api_key(name=action.name, enabled=True)
-    apigateway.create_usage_plan_key(
-        usagePlanId=config.usage_plan_id, keyId=key["id"], keyType="API_KEY"
-    )
-    return {"id": key["id"], "name": key["name"], "value": key["value"]}
+    if action.user is not None:
+        name, customer = config.names.user_api_key_name(action.user), action.user
+    else:
+        name, customer = str(action.name), None
+    issued = api_keys.issue_key(boto3.client("apigateway"), config.usage_plan_id, name, customer)
+    return issued.as_dict()
 
 
 def usage(action: Usage, config: OpsConfig) -> dict[str, Any]:
@@ -134,7 +173,9 @@ def usage(action: Usage, config: OpsConfig) -> dict[str, Any]:
     return {k: response.get(k) for k in ("usagePlanId", "startDate", "endDate", "items")}
 
 
-def run(event: dict[str, Any], config: OpsConfig | None = None) -> dict[str, Any]:
+def run(
+    event: dict[str, Any], config: OpsConfig | None = None, context: Any = None
+) -> dict[str, Any]:
     """Validate and run one ops event; errors come back as ``{"error": ...}``, not tracebacks."""
     try:
         action = OPS_ACTION.validate_python(event)
@@ -149,7 +190,7 @@ def run(event: dict[str, Any], config: OpsConfig | None = None) -> dict[str, Any
         if isinstance(action, Broadcast):
             return asyncio.run(broadcast(action, config))
         if isinstance(action, Prune):
-            return asyncio.run(prune(action, config))
+            return asyncio.run(prune(action, config, remaining_time(context)))
         if isinstance(action, Kick):
             return asyncio.run(kick(action, config))
         if isinstance(action, IssueApiKey):

@@ -12,10 +12,7 @@ import pytest
 from chalice.test import Client
 
 from chalice_app.app import app
-from chalice_app.chalicelib import secret_parameter
 from chalice_app.chalicelib.tokens import mint_token
-from tests.chalice.conftest import SECRET_NAME
-from tests.support.moto import client
 
 METHOD_ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef123/prod/$connect"
 
@@ -64,9 +61,23 @@ def test_query_string_token_and_usage_identifier_key(secret: str) -> None:
     assert result["context"] == {"userId": "bob", "name": "bob"}
 
 
-def test_missing_token_is_the_401_path(secret: str) -> None:
+@pytest.mark.parametrize("header", ["  ", "Bearer", "Bearer ", "bearer   "])
+def test_missing_token_is_the_401_path(secret: str, header: str) -> None:
+    """An ``Authorization`` header with no credentials in it is "no token": 401, not 403."""
     with pytest.raises(Exception, match=r"^Unauthorized$"):
-        _invoke(_event({"Authorization": "  "}))
+        _invoke(_event({"Authorization": header}))
+
+
+@pytest.mark.parametrize("header", ["Bearer ", "Bearer", ""])
+def test_empty_header_falls_back_to_the_query_token(secret: str, header: str) -> None:
+    token = mint_token(secret, "carol")
+    result = _invoke(_event({"Authorization": header}, query={"token": token}))
+    assert _effect(result) == "Allow" and result["principalId"] == "carol"
+
+
+def test_a_token_named_like_the_scheme_is_still_a_token(secret: str) -> None:
+    """``Bearerxyz`` is a (bad) token, not the scheme followed by nothing: 403."""
+    assert _effect(_invoke(_event({"Authorization": "Bearerxyz"}))) == "Deny"
 
 
 def _forged_none_token() -> str:
@@ -79,7 +90,7 @@ def _forged_none_token() -> str:
 @pytest.mark.parametrize(
     "make_token",
     [
-        pytest.param(lambda s: mint_token(s, "a", ttl_s=-120), id="expired"),
+        pytest.param(lambda s: mint_token(s, "a", now=int(time.time()) - 4000), id="expired"),
         pytest.param(lambda s: mint_token("x" * 40, "a"), id="wrong-signature"),
         pytest.param(lambda s: _forged_none_token(), id="alg-none"),
         pytest.param(lambda s: "not.a.jwt", id="malformed"),
@@ -99,20 +110,5 @@ def test_bad_tokens_are_denied(secret: str, make_token: Any, caplog: Any) -> Non
 
 
 def test_expiry_has_a_small_leeway(secret: str) -> None:
-    token = mint_token(secret, "a", ttl_s=-5)
+    token = mint_token(secret, "a", ttl_s=60, now=int(time.time()) - 65)
     assert _effect(_invoke(_event({"Authorization": token}))) == "Allow"
-
-
-def test_secret_rotation_is_picked_up_after_the_cache_ttl(secret: str, aws_endpoint: str) -> None:
-    old_token = mint_token(secret, "alice")
-    assert _effect(_invoke(_event({"Authorization": old_token}))) == "Allow"
-    new_secret = "n" * 48
-    client("ssm", aws_endpoint).put_parameter(
-        Name=SECRET_NAME, Value=new_secret, Type="SecureString", Overwrite=True
-    )
-    # Still cached: the old secret keeps working until the TTL passes.
-    assert _effect(_invoke(_event({"Authorization": old_token}))) == "Allow"
-    secret_parameter.get_secret(max_age_s=0)  # what happens once the TTL has elapsed
-    assert _effect(_invoke(_event({"Authorization": old_token}))) == "Deny"
-    new_token = mint_token(new_secret, "alice", now=int(time.time()))
-    assert _effect(_invoke(_event({"Authorization": new_token}))) == "Allow"

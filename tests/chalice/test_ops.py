@@ -10,9 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import jwt
 import pytest
 from botocore.stub import Stubber
 from chalice.test import Client
+from click.testing import CliRunner
 
 from chalice_app.app import app
 from chalice_app.chalicelib import ops
@@ -21,6 +23,7 @@ from shared.names import DEFAULT_STACK_NAME, StackNames
 from shared.ops_actions import Usage
 from tests.support.connections_endpoint import ConnectionsEndpoint
 from tests.support.moto import CREDENTIALS, REGION, client, create_connections_table
+from wsgate.cli.token import token as token_command
 
 STAGE = "prod"
 
@@ -112,18 +115,22 @@ def test_prune_removes_expired_and_gone(stack: Any, endpoint: ConnectionsEndpoin
     _add(stack, endpoint, "live=", "r")
     _add(stack, endpoint, "gone=", "r", live=False)
     stack.put_item(Item={"connectionId": "old=", "userId": "u", "expiresAt": 1})
-    assert _invoke({"action": "prune"}) == {"expired": ["old="], "gone": ["gone="]}
+    result = _invoke({"action": "prune"})
+    assert (result["expired"], result["gone"], result["deleted"]) == (1, 1, 2)
+    assert (result["checked"], result["complete"], result["resume"]) == (2, True, None)
     remaining = {item["connectionId"] for item in stack.scan()["Items"]}
     assert remaining == {"live="}
 
 
 def test_issue_api_key_and_usage(stack: Any, aws_endpoint: str) -> None:
     issued = _invoke({"action": "issue_api_key", "name": "partner-1"})
-    assert len(issued["value"]) >= 20
+    assert len(issued["value"]) >= 20 and issued["created"] is True
     apigateway = client("apigateway", aws_endpoint)
     plan_id = OpsConfig.from_ssm().usage_plan_id
     keys = apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]
     assert [k["id"] for k in keys] == [issued["id"]]
+    again = _invoke({"action": "issue_api_key", "name": "partner-1"})
+    assert again == {**issued, "created": False}
     today = datetime.date.today().isoformat()
     usage = _invoke({"action": "usage", "startDate": today, "endDate": today})
     # moto 5 does not implement GetUsage; the action must still answer with a clear error
@@ -161,3 +168,49 @@ def test_bad_requests_get_clear_errors(stack: Any) -> None:
     assert missing["details"] == [{"loc": "broadcast.message", "msg": "Field required"}]
     backwards = _invoke({"action": "usage", "startDate": "2026-02-01", "endDate": "2026-01-01"})
     assert "endDate" in backwards["details"][0]["msg"]
+
+
+def test_one_key_per_user_idempotent_and_in_the_plan(stack: Any, aws_endpoint: str) -> None:
+    """Each user gets their own key (so the plan's quota is per user); a second login of the
+    same user gets the same key back, not a second one."""
+    suffix = str(time.monotonic_ns())
+    # The longer name first: API Gateway's nameQuery is a prefix match, so looking up "ann…"
+    # also returns "ann…x"; only an exact comparison keeps the two users apart.
+    other = _invoke({"action": "issue_api_key", "user": f"ann{suffix}x"})
+    first = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
+    again = _invoke({"action": "issue_api_key", "user": f"ann{suffix}"})
+    assert first["created"] and not again["created"] and other["created"]
+    assert again["id"] == first["id"] and again["value"] == first["value"]
+    assert other["id"] != first["id"] and other["value"] != first["value"]
+    assert first["name"] == StackNames().user_api_key_name(f"ann{suffix}")
+    apigateway = client("apigateway", aws_endpoint)
+    plan_id = OpsConfig.from_ssm().usage_plan_id
+    in_plan = {k["id"] for k in apigateway.get_usage_plan_keys(usagePlanId=plan_id)["items"]}
+    assert {first["id"], other["id"]} <= in_plan
+    named = apigateway.get_api_keys(nameQuery=first["name"])["items"]
+    assert [k["id"] for k in named if k["name"] == first["name"]] == [first["id"]]
+
+
+def test_issue_api_key_needs_exactly_one_of_user_or_name(stack: Any) -> None:
+    for event in (
+        {"action": "issue_api_key"},
+        {"action": "issue_api_key", "user": "a", "name": "b"},
+    ):
+        answer = _invoke(event)
+        assert answer["error"] == "invalid ops request"
+        assert "exactly one of name" in answer["details"][0]["msg"]
+
+
+def test_wsgate_token_puts_the_users_own_key_in_the_token(stack: Any) -> None:
+    """The token-minting path issues the user's key on first use and reuses it afterwards."""
+    user = f"tok{time.monotonic_ns()}"
+    runner = CliRunner()
+    args = ["--user", user, "--secret", "s" * 48, "--user-api-key"]
+    first, second = runner.invoke(token_command, args), runner.invoke(token_command, args)
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    claims = [
+        jwt.decode(r.output.strip(), options={"verify_signature": False}) for r in (first, second)
+    ]
+    issued = _invoke({"action": "issue_api_key", "user": user})
+    assert claims[0]["apiKey"] == claims[1]["apiKey"] == issued["value"]
+    assert issued["created"] is False

@@ -16,9 +16,26 @@ import venv
 import zipfile
 from pathlib import Path
 
+from tests.chalice.test_lean import lambda_shared_modules
 from tests.support.moto import client, moto_server
 
 PROJECT = Path(__file__).resolve().parents[2] / "chalice_app"
+
+MAX_PACKAGE_BYTES = 24_000_000
+"""The zip is ~22.9 MB, 15.6 MB of it the botocore that aiobotocore pins (the runtime's own
+botocore is another version, so it cannot be reused): a new dependency shows up here."""
+FORBIDDEN_TOP_LEVEL = ("tests/", "infra/", "wsgate/", "ec2_service/", "pytest", "_pytest/")
+FORBIDDEN_TOP_LEVEL += ("moto/", "sanic/", "troposphere/", "awacs/", "cryptography/", "pip/")
+
+LEAN_IMPORT = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+started = time.perf_counter()
+import app
+elapsed = time.perf_counter() - started
+heavy = [m for m in ("aiobotocore", "pydantic", "aiohttp", "chalicelib.ops") if m in sys.modules]
+print(json.dumps({"import_s": elapsed, "heavy": heavy}))
+"""
 
 INVOKE = """
 import json, sys
@@ -51,8 +68,14 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         names = archive.namelist()
         archive.extractall(package)
-    assert "shared/connection_store.py" in names and "chalicelib/authorizer.py" in names
-    assert not any(name.startswith(("tests/", "infra/", "wsgate/")) for name in names)
+    assert "chalicelib/authorizer.py" in names and "chalicelib/ops.py" in names
+    assert not any(name.startswith(FORBIDDEN_TOP_LEVEL) for name in names)
+    shipped = {name for name in names if name.startswith("shared/")}
+    assert shipped == {f"shared/{m.split('.')[1]}.py" for m in lambda_shared_modules()} | {
+        "shared/__init__.py"
+    }
+    size = (out / "deployment.zip").stat().st_size
+    assert size < MAX_PACKAGE_BYTES, size
 
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
@@ -89,6 +112,18 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
             )
             assert run.returncode == 0, run.stderr
             return json.loads(run.stdout.strip().splitlines()[-1])
+
+        lean = subprocess.run(
+            [str(python), "-c", LEAN_IMPORT, str(package)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+        cold = json.loads(lean.stdout.strip().splitlines()[-1])
+        assert cold["heavy"] == [], cold  # the authorizer's cold start imports no ops code
+        print(f"cold import of app from the zip: {cold['import_s'] * 1000:.0f} ms")
 
         allowed = invoke(
             "authorizer",

@@ -7,12 +7,11 @@ The default stack takes the key from the authorizer (``usageIdentifierKey``, fro
 from __future__ import annotations
 
 import asyncio
-import time
 
-import jwt
 import websockets
 from websockets.asyncio.client import connect
 
+from chalice_app.chalicelib.tokens import mint_token
 from tests.local.conftest import RunningStack
 
 
@@ -21,8 +20,7 @@ def _token_without_api_key(stack: RunningStack, user: str) -> str:
     secret, which we read from SSM as the authorizer does."""
     ssm = stack.aws_client("ssm", "ssmEndpoint")
     secret = ssm.get_parameter(Name=stack.facts["tokenSecretParameter"], WithDecryption=True)
-    claims = {"sub": user, "exp": int(time.time()) + 300}
-    return jwt.encode(claims, secret["Parameter"]["Value"], algorithm="HS256")
+    return mint_token(secret["Parameter"]["Value"], user, ttl_s=300)
 
 
 async def _status(url: str, headers: dict[str, str]) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from wsgate.gateway import api_key_store
 from wsgate.gateway.template_loader import Throttle, UsagePlan
 
 Clock = Callable[[], float]
@@ -96,11 +97,14 @@ class UsagePlans:
         plans: list[UsagePlan],
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
+        store: api_key_store.ApiKeyStore | None = None,
     ) -> None:
         self._plan_of: dict[str, UsagePlan] = {}
         for plan in plans:
             for key in plan.key_values:
                 self._plan_of[key] = plan
+        self._plans_by_name = {plan.name: plan for plan in plans}
+        self._store = store if store is not None else api_key_store.from_environment()
         self._buckets: dict[str, TokenBucket] = {}
         self._quotas: dict[str, Quota] = {}
         self._clock = clock
@@ -108,7 +112,7 @@ class UsagePlans:
 
     def check(self, key: str | None) -> str:
         """Whether a ``$connect`` presenting ``key`` may proceed (keys are per-key limited)."""
-        if not key or key not in self._plan_of:
+        if not key or (key not in self._plan_of and not self._runtime_key(key)):
             return KeyVerdict.FORBIDDEN
         plan = self._plan_of[key]
         if plan.throttle is not None:
@@ -131,6 +135,16 @@ class UsagePlans:
             if not quota.take():
                 return KeyVerdict.QUOTA
         return KeyVerdict.OK
+
+    def _runtime_key(self, key: str) -> bool:
+        """A key created after the template was loaded, found in one of the stage's plans."""
+        if self._store is None:
+            return False
+        for name in sorted(self._store.plan_names(key)):
+            if name in self._plans_by_name:
+                self._plan_of[key] = self._plans_by_name[name]
+                return True
+        return False
 
 
 class StageThrottle:

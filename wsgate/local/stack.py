@@ -37,7 +37,7 @@ from wsgate.local.processes import (
     python_module,
 )
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
-from wsgate.local.tokens import TokenMinter
+from wsgate.local.tokens import TokenMinter, local_user_keys
 from wsgate.local.web_console import create_web_console
 
 REAL_AWS = "aws"
@@ -171,8 +171,20 @@ class LocalStack:
         dynamodb = self._dynamodb_target(moto_url)
         ssm = AwsTarget(moto_url, options.region)
         ensure_connections_table(dynamodb, facts.table_name)
-        self._minter = TokenMinter(secret=token_secret, api_key=api_key, ttl_s=options.token_ttl_s)
-        put_parameters(ssm, self._parameters(facts, token_secret, ports), secure={_SECRET_PARAM})
+        # One API key per user (issued on their first token) unless clients send the shared
+        # development key themselves (--api-key-source header, the tutorial's x-api-key).
+        issue_key, plan_id = local_user_keys(
+            template_path, parameters, STACK_NAME, ssm.client("apigateway")
+        )
+        per_user = options.api_key_source == "authorizer"
+        self._minter = TokenMinter(
+            token_secret, api_key, options.token_ttl_s, issue_key if per_user else None
+        )
+        stack_parameters = self._parameters(facts, token_secret, ports)
+        stack_parameters[names.StackNames(STACK_NAME, facts.stage).usage_plan_id_parameter] = (
+            plan_id
+        )
+        put_parameters(ssm, stack_parameters, secure={_SECRET_PARAM})
         _put_secret(ssm, INTEGRATION_SECRET_NAME, parameters[VALUE_PARAMETER])
 
         gateway_base = f"http://127.0.0.1:{ports['gateway']}"
@@ -292,6 +304,7 @@ class LocalStack:
             "AWS_DEFAULT_REGION": self.options.region,
             "AWS_ENDPOINT_URL_SSM": ssm_url,
             names.ENV_TOKEN_SECRET_PARAM: _SECRET_PARAM,
+            names.ENV_GATEWAY_API_KEYS_ENDPOINT: ssm_url,
         }
         argv = python_module(
             "wsgate.cli",

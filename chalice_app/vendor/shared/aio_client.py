@@ -1,0 +1,1 @@
+../../../shared/aio_client.py

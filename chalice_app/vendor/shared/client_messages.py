@@ -1,0 +1,1 @@
+../../../shared/client_messages.py

@@ -1,0 +1,1 @@
+../../../shared/connection_store.py

@@ -1,0 +1,1 @@
+../../../shared/connections_api.py

@@ -1,0 +1,1 @@
+../../../shared/connections_table.py

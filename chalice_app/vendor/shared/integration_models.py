@@ -1,0 +1,1 @@
+../../../shared/integration_models.py

@@ -1,0 +1,1 @@
+../../../shared/ops_actions.py

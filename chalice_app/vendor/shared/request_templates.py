@@ -1,0 +1,1 @@
+../../../shared/request_templates.py
