@@ -5,6 +5,11 @@ token secret must exist before anything reads them; then the template (``wsgate 
 development API key as a parameter), the Sanic service, the local gateway that loads the template
 and calls the service, and last the web console that hands tokens to browsers. Every fact a
 script or test needs is written to ``.wsgate/local.json`` once everything answers.
+
+While it runs, a :class:`~wsgate.local.watchdog.Watchdog` restarts a crashed service or moto;
+after moto comes back the table and SSM parameters are created again (with ``--persist`` moto
+replays its recorded writes first, so the records survive too), and ``local.json`` is rewritten
+with the new pids.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from botocore.exceptions import BotoCoreError, ClientError
 
 from shared.ops_actions import connections_endpoint_parameter, table_name_parameter
 from wsgate.local.aws_resources import (
@@ -28,16 +34,23 @@ from wsgate.local.aws_resources import (
     ensure_connections_table,
     put_parameters,
 )
+from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
+    Child,
     StartupError,
     Supervisor,
     ensure_port_free,
     free_port,
     python_module,
 )
+from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
 from wsgate.local.tokens import TokenMinter
+from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
+
+RESTARTABLE = frozenset({"moto", "service"})
+"""Children restarted when they die. Not the gateway: its connections would be gone anyway."""
 
 REAL_AWS = "aws"
 """``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
@@ -71,6 +84,9 @@ class LocalOptions:
     log_level: str = "INFO"
     gateway_log_level: str = "ERROR"
     fanout_concurrency: int = 64
+    persist: bool = False
+    """Record moto's writes under ``state_dir`` and replay them whenever moto starts."""
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 @dataclass
@@ -112,6 +128,7 @@ class LocalStack:
         self.supervisor = Supervisor(self.state_dir / "logs")
         self.info: LocalStackInfo | None = None
         self._minter: TokenMinter | None = None
+        self._provision: Callable[[], None] | None = None
 
     def __enter__(self) -> LocalStack:
         return self
@@ -146,10 +163,12 @@ class LocalStack:
         (self.state_dir / "local.json").unlink(missing_ok=True)
 
         moto_url = f"http://127.0.0.1:{ports['moto']}"
-        moto = self.supervisor.start(
-            "moto", python_module("wsgate.local.moto_process", "--port", str(ports["moto"])), {}
-        )
-        self.supervisor.wait_ready(moto, f"{moto_url}/moto-api/")
+        moto_argv = python_module("wsgate.local.moto_process", "--port", str(ports["moto"]))
+        if options.persist:
+            moto_argv += ["--record", str(self.state_dir / RECORDING_FILE)]
+        moto = self.supervisor.start("moto", moto_argv, {}, ready_url=f"{moto_url}/moto-api/")
+        # Replaying a long recording takes a while: allow for it.
+        self.supervisor.wait_ready(moto, timeout_s=300.0 if options.persist else 30.0)
 
         api_key = options.api_key or secrets.token_urlsafe(30)
         token_secret = options.token_secret or secrets.token_urlsafe(48)
@@ -163,9 +182,15 @@ class LocalStack:
 
         dynamodb = self._dynamodb_target(moto_url)
         ssm = AwsTarget(moto_url, options.region)
-        ensure_connections_table(dynamodb, facts.table_name)
+        ssm_parameters = self._parameters(facts, token_secret, ports)
+
+        def provision() -> None:
+            ensure_connections_table(dynamodb, facts.table_name)
+            put_parameters(ssm, ssm_parameters, secure={_SECRET_PARAM})
+
+        self._provision = provision
+        provision()
         self._minter = TokenMinter(secret=token_secret, api_key=api_key, ttl_s=options.token_ttl_s)
-        put_parameters(ssm, self._parameters(facts, token_secret, ports), secure={_SECRET_PARAM})
 
         gateway_base = f"http://127.0.0.1:{ports['gateway']}"
         connections_url = f"{gateway_base}/{facts.stage}"
@@ -289,8 +314,23 @@ class LocalStack:
         partial.replace(path)
         return path
 
+    async def _after_restart(self, child: Child) -> None:
+        """Recreate what a fresh moto lacks, then publish the new pids in ``local.json``."""
+        if child.name == "moto" and self._provision is not None:
+            try:
+                await asyncio.to_thread(self._provision)
+            except (BotoCoreError, ClientError) as error:
+                raise StartupError(f"could not recreate the table or parameters: {error}") from None
+        if self.info is not None:
+            self.info.pids = {c.name: c.process.pid for c in self.supervisor.children}
+            self.write_state()
+
     async def serve(self, console_port: int | None = None) -> None:
-        """Serve the web console until SIGINT/SIGTERM or until a child process dies."""
+        """Serve the web console until SIGINT/SIGTERM, restarting children that crash.
+
+        Returns on a signal; raises :class:`StartupError` when a child that is not restarted
+        (the gateway) dies or a restarted one crash-loops.
+        """
         assert self.info is not None and self._minter is not None
         minter = self._minter
         port = console_port or int(self.info.console_url.rsplit(":", 1)[1].strip("/"))
@@ -303,17 +343,23 @@ class LocalStack:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         self.write_state()
+        watchdog = Watchdog(
+            self.supervisor,
+            self.echo,
+            restartable=RESTARTABLE,
+            policy=self.options.restart_policy,
+            after_restart=self._after_restart,
+        )
+        watching = asyncio.create_task(watchdog.run())
+        stopping = asyncio.create_task(stop.wait())
         try:
-            while not stop.is_set():
-                dead = self.supervisor.first_exited()
-                if dead is not None:
-                    raise StartupError(
-                        f"{dead.name} exited with code {dead.process.returncode}; "
-                        f"stopping the stack. Its last output:\n{dead.tail()}"
-                    )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait({watching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if watching.done():
+                watching.result()  # raises the reason the stack has to stop
         finally:
+            for task in (watching, stopping):
+                task.cancel()
+            await asyncio.gather(watching, stopping, return_exceptions=True)
             await runner.cleanup()
 
     def stop(self) -> None:
