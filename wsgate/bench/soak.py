@@ -42,12 +42,12 @@ class SoakConfig:
     clients: int = 1000
     processes: int = 2
     room_size: int = 10
-    duration_s: float = 300.0
-    send_interval_s: float = 30.0
+    duration_s: float = 180.0
+    send_interval_s: float = 120.0
     ping_interval_s: float = 10.0
     warmup_s: float = 20.0
     pre_fault_s: float = 3.0
-    settle_s: float = 20.0
+    settle_s: float = 15.0
     pause_s: float = 35.0
     drain_s: float = 5.0
 
@@ -59,7 +59,7 @@ class SoakConfig:
             processes=1,
             room_size=5,
             duration_s=10.0,
-            send_interval_s=1.0,
+            send_interval_s=2.0,
             ping_interval_s=1.0,
             warmup_s=2.0,
             pre_fault_s=1.5,
@@ -102,7 +102,7 @@ async def _pause(
     await stack.until_ready()
     recovery_s = time.monotonic() - resumed_at
     await _all_phase(loads, "pause-up")
-    await asyncio.sleep(max(config.settle_s, 30.0 if config.pause_s >= 29 else 0.0))
+    await asyncio.sleep(config.settle_s)
     return {"fault": f"SIGSTOP service {config.pause_s:g}s", "recovered_s": round(recovery_s, 2)}
 
 

@@ -149,7 +149,7 @@ async def _commands(run: Run) -> None:
 async def soak(spec: dict[str, Any]) -> dict[str, Any]:
     run = Run(spec)
     members = await _open(run)
-    run.phase = "ready"
+    run.phase = spec.get("phase", "steady")
     print("READY", flush=True)
     readers = [asyncio.create_task(_read(run, m)) for m in members]
     workers = [asyncio.create_task(job(run, m)) for m in members for job in (_chat, _ping)]
