@@ -33,6 +33,9 @@ class Member:
     room: str
     socket: ClientConnection
     last_send: float | None = None
+    last_phase: str = "steady"
+    """The phase of the member's latest message. An error frame is booked there: it answers
+    that message, or an earlier one of the same member still in flight."""
     dropped: bool = False
 
 
@@ -89,7 +92,7 @@ async def _read(run: Run, member: Member) -> None:
                 run.ledger.on_message(text.removeprefix(MESSAGE_PREFIX), member.index, now)
             elif frame.get("type") != "joined":
                 waited = now - member.last_send if member.last_send is not None else None
-                run.ledger.on_error(run.phase, text or str(raw)[:80], waited)
+                run.ledger.on_error(member.last_phase, text or str(raw)[:80], waited)
     except ConnectionClosed as closed:
         if not run.stopping.is_set():
             member.dropped = True
@@ -106,7 +109,7 @@ async def _chat(run: Run, member: Member) -> None:
         seq += 1
         now = time.monotonic()
         run.ledger.on_send(message_id, run.phase, member.room, now)
-        member.last_send = now
+        member.last_send, member.last_phase = now, run.phase
         payload = {"action": "sendmessage", "message": MESSAGE_PREFIX + message_id}
         try:
             await member.socket.send(json.dumps(payload))
