@@ -26,7 +26,9 @@ def _ledger() -> Ledger:
 
 
 def test_deliveries_losses_pongs_and_errors_are_booked_per_phase() -> None:
-    report = _ledger().report()
+    ledger = _ledger()
+    assert len(ledger.delivery_ms["steady"]) == 3, "a duplicate is not a second delivery"
+    report = ledger.report()
     steady, down = report["phases"]["steady"], report["phases"]["service-down"]
     assert (steady["sent"], steady["expected"], steady["delivered"], steady["lost"]) == (1, 3, 3, 0)
     assert (down["sent"], down["expected"], down["delivered"], down["lost"]) == (1, 3, 1, 2)

@@ -32,6 +32,7 @@ async def test_the_smoke_soak_loses_nothing_while_up_and_recovers_from_each_faul
         assert checks[name]["ok"], f"{name}: {checks[name]['detail']}\n{text}"
     phases = report["phases"]
     assert all(phases[p]["sent"] > 0 for p in ("steady", "service-up", "store-up", "pause-up"))
+    assert all(row["pongs"] > 0 for row in phases.values()), "pings are timed in every phase"
     # While the service is dead, a sender is told so, as API Gateway tells it.
     assert "Internal server error" in phases["service-down"]["errors"], text
     lines = "\n".join(report["supervision_lines"])

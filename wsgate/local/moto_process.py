@@ -22,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+from shared.names import ENV_MOTO_RECORDER_FILEPATH
+
 RECORDING_FILE = "moto-recording.jsonl"
 """The recording's file name inside ``wsgate local``'s state directory."""
-
-RECORDER_PATH_ENV = "MOTO_RECORDER_FILEPATH"
-"""moto reads the recording's location from this variable when ``moto.moto_api`` is imported."""
 
 
 def replay(recording: Path) -> None:
@@ -63,7 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if args.record is not None:
         args.record.parent.mkdir(parents=True, exist_ok=True)
-        os.environ[RECORDER_PATH_ENV] = str(args.record.resolve())
+        # moto reads the location once, when ``moto.moto_api`` is first imported: set it before.
+        os.environ[ENV_MOTO_RECORDER_FILEPATH] = str(args.record.resolve())
         replay(args.record)
 
     from moto import server
