@@ -88,8 +88,8 @@ def banner(info: LocalStackInfo) -> str:
     type=click.IntRange(min=0),
     default=RestartPolicy.max_restarts,
     show_default=True,
-    help="Restarts of a crashed service or moto in a row (each within 30 s of the last) "
-    "before the stack gives up and stops.",
+    help="Restarts in a row of a service or moto that dies within 30 s of starting; one more "
+    "crash stops the stack.",
 )
 def local(
     gateway_port: int,
