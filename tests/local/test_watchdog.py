@@ -95,3 +95,51 @@ async def test_a_crash_loop_stops_with_the_last_output(tmp_path: Path) -> None:
         "0.1",
         "0.2",
     ]
+
+
+MANAGER = """
+import subprocess, sys
+worker = subprocess.Popen([sys.executable, "-m", "http.server", sys.argv[1], "--bind", "127.0.0.1"])
+print("worker", worker.pid, flush=True)
+sys.exit(worker.wait())
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+async def test_workers_left_behind_by_a_killed_manager_are_killed_before_the_restart(
+    tmp_path: Path,
+) -> None:
+    """A Sanic manager with workers: its killed leader's workers would hold the port."""
+    supervisor = Supervisor(tmp_path / "logs")
+    port = free_port()
+    argv = [sys.executable, "-c", MANAGER, str(port)]
+    child = supervisor.start("service", argv, {}, ready_url=f"http://127.0.0.1:{port}/")
+    try:
+        supervisor.wait_ready(child)
+        first_worker = int(child.log_path.read_text().split()[1])
+        back = asyncio.Event()
+
+        def echo(line: str) -> None:
+            if "is back" in line:
+                back.set()
+
+        watchdog = Watchdog(supervisor, echo, frozenset({"service"}), FAST)
+        task = asyncio.create_task(watchdog.run(interval_s=0.05))
+        os.kill(child.process.pid, signal.SIGKILL)
+        await asyncio.wait_for(back.wait(), 30)
+        assert not _alive(first_worker), "the orphaned worker was killed with its group"
+        second_worker = int(child.log_path.read_text().split("worker ")[2].split()[0])
+        await asyncio.sleep(1.0)
+        assert _alive(second_worker), "the new worker bound the port and serves"
+        assert child.process.poll() is None
+        task.cancel()
+    finally:
+        supervisor.stop()
+    assert not _alive(second_worker), "stop takes the whole group down"

@@ -5,7 +5,10 @@ its children down instead of leaving a service holding port 8080. Shutdown is SI
 period, then SIGKILL, in reverse start order.
 
 A child remembers how it was started, so a crashed one can be started again in place (same
-argv, environment, port and log file). The death signal is tied to the *thread* that forks, so
+argv, environment, port and log file). Each child leads its own process group: a service with
+``--workers 2`` is a Sanic manager plus worker processes, and when the manager is killed its
+workers live on holding the port, so the whole group is killed before the restart (and at
+shutdown). The death signal is tied to the *thread* that forks, so
 children are always spawned from the main thread, never from a worker thread that may exit.
 """
 
@@ -104,6 +107,7 @@ class Supervisor:
 
     def respawn(self, child: Child) -> None:
         """Start a dead child again in place, appending to its log after a marker line."""
+        _kill_group(child.process.pid)  # what the dead leader left behind
         with child.log_path.open("ab") as log:
             log.write(f"--- wsgate local restarted {child.name} ---\n".encode())
         child.process = _spawn(child.argv, child.env, child.log_path, "ab")
@@ -171,7 +175,19 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
+            _kill_group(child.process.pid)
         self.children.clear()
+
+
+def _kill_group(leader_pid: int, timeout_s: float = 5.0) -> None:
+    """SIGKILL what is left of the process group ``leader_pid`` led, and wait until it is gone
+    (so the port it held is free again); usually there is nothing left."""
+    deadline = time.monotonic() + timeout_s
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader_pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            os.killpg(leader_pid, 0)  # raises ProcessLookupError once every member is reaped
+            time.sleep(0.02)
 
 
 def _spawn(
@@ -184,6 +200,7 @@ def _spawn(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=True,
             preexec_fn=_die_with_parent,
         )
 
