@@ -77,6 +77,8 @@ class Child:
     env: dict[str, str] = field(default_factory=dict)
     ready_url: str | None = None
     started_at: float = field(default_factory=time.monotonic)
+    ready_timeout_s: float = 60.0
+    """How long a restart may take to answer before it counts as failed."""
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_at
@@ -113,9 +115,10 @@ class Supervisor:
         child.process = _spawn(child.argv, child.env, child.log_path, "ab")
         child.started_at = time.monotonic()
 
-    async def await_ready(self, child: Child, timeout_s: float = 60.0) -> None:
+    async def await_ready(self, child: Child, timeout_s: float | None = None) -> None:
         """:meth:`wait_ready` without blocking the event loop (used while the stack runs)."""
         assert child.ready_url is not None, f"{child.name} has no readiness URL"
+        timeout_s = timeout_s or child.ready_timeout_s
         deadline = time.monotonic() + timeout_s
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
             while time.monotonic() < deadline:

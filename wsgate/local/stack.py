@@ -167,8 +167,10 @@ class LocalStack:
         if options.persist:
             moto_argv += ["--record", str(self.state_dir / RECORDING_FILE)]
         moto = self.supervisor.start("moto", moto_argv, {}, ready_url=f"{moto_url}/moto-api/")
-        # Replaying a long recording takes a while: allow for it.
-        self.supervisor.wait_ready(moto, timeout_s=300.0 if options.persist else 30.0)
+        # Replaying a long recording takes a while (about 80 writes/s): allow for it, at the
+        # first start and at every restart.
+        moto.ready_timeout_s = 600.0 if options.persist else 60.0
+        self.supervisor.wait_ready(moto, timeout_s=moto.ready_timeout_s)
 
         api_key = options.api_key or secrets.token_urlsafe(30)
         token_secret = options.token_secret or secrets.token_urlsafe(48)
