@@ -61,7 +61,11 @@ def _report() -> dict[str, Any]:
         clients=3,
         connected_until_stop=3,
         faults=[{"fault": f, "recovered_s": 1.0} for f in ("a", "b", "c")],
-        leaks={"records_before_prune": 0, "records_after_prune": 0},
+        leaks={
+            "records_before_prune": 0,
+            "records_after_prune": 0,
+            "planted_stale_record_pruned": True,
+        },
         resources={"start": sample, "end_of_steady": copy.deepcopy(sample)},
         total_s=1,
         connect_s=1,
@@ -87,6 +91,9 @@ def test_each_target_fails_on_its_own() -> None:
     leaked = _report()
     leaked["leaks"]["records_after_prune"] = 1
     assert "no connection record left after everyone leaves and prune runs" in _failed(leaked)
+    unpruned = _report()
+    unpruned["leaks"]["planted_stale_record_pruned"] = False
+    assert "no connection record left after everyone leaves and prune runs" in _failed(unpruned)
     grown = _report()
     grown["resources"]["end_of_steady"]["gateway"]["rss_mib"] = 111.0
     assert "RSS and open fds grow at most 10 %" in _failed(grown)

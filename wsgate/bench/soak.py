@@ -31,10 +31,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from shared.connections_table import PARTITION_KEY
 from wsgate.bench.soak_ledger import merge
 from wsgate.bench.soak_processes import STACK_USER, LoadProcess, StackUnderTest, resources
 from wsgate.bench.soak_verdict import render, verdict
-from wsgate.local.aws_resources import LOCAL_CREDENTIALS
+from wsgate.local.aws_resources import LOCAL_CREDENTIALS, AwsTarget
 
 
 @dataclass(frozen=True)
@@ -106,11 +107,22 @@ async def _pause(
     return {"fault": f"SIGSTOP service {config.pause_s:g}s", "recovered_s": round(recovery_s, 2)}
 
 
-def _table_count(facts: dict[str, Any]) -> int:
-    from wsgate.local.aws_resources import AwsTarget
+def _dynamodb(facts: dict[str, Any]) -> Any:
+    return AwsTarget(facts["dynamodbEndpoint"], facts["region"]).client("dynamodb")
 
-    dynamodb = AwsTarget(facts["dynamodbEndpoint"], facts["region"]).client("dynamodb")
-    return int(dynamodb.scan(TableName=facts["tableName"], Select="COUNT")["Count"])
+
+def _table_count(facts: dict[str, Any]) -> int:
+    return int(_dynamodb(facts).scan(TableName=facts["tableName"], Select="COUNT")["Count"])
+
+
+def _plant_stale_record(facts: dict[str, Any]) -> str:
+    """A record whose connection the gateway does not hold, as a crash would leave behind:
+    prune must find it (``@connections`` GET answers 410) and delete it."""
+    connection_id = f"soak-stale-{time.time_ns()}"
+    _dynamodb(facts).put_item(
+        TableName=facts["tableName"], Item={PARTITION_KEY: {"S": connection_id}}
+    )
+    return connection_id
 
 
 async def _leaks(facts: dict[str, Any], wait_s: float) -> dict[str, Any]:
@@ -126,6 +138,7 @@ async def _leaks(facts: dict[str, Any], wait_s: float) -> dict[str, Any]:
         if count == 0 or time.monotonic() - stable_since > 5:
             break
         await asyncio.sleep(0.5)
+    stale = await asyncio.to_thread(_plant_stale_record, facts)
     for name, value in {**LOCAL_CREDENTIALS, "AWS_DEFAULT_REGION": facts["region"]}.items():
         os.environ.setdefault(name, value)
     config = OpsConfig(
@@ -139,7 +152,7 @@ async def _leaks(facts: dict[str, Any], wait_s: float) -> dict[str, Any]:
     after = await asyncio.to_thread(_table_count, facts)
     return {
         "records_before_prune": last,
-        "pruned": len(pruned["expired"]) + len(pruned["gone"]),
+        "planted_stale_record_pruned": stale in pruned["gone"],
         "records_after_prune": after,
     }
 
