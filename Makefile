@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install node tools bench clean lock wheelhouses artifact fuzz
+.PHONY: run test lint install node tools bench soak clean lock wheelhouses artifact fuzz
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "wsgate needs Python 3.11 or newer on PATH"; exit 1; }
@@ -71,6 +71,14 @@ lint: install
 
 bench: install
 	$(BIN)/wsgate bench
+
+# 1,000 clients chat through `wsgate local` for 5 minutes, then the service is killed, the store
+# is killed and the service is paused 35 s (docs/reliability.md). Not part of `make test`, which
+# runs a 20-client version. SOAK_ARGS overrides, e.g. SOAK_ARGS='--clients 200 --duration-s 60'.
+SOAK_ARGS ?=
+soak: install
+	@mkdir -p .wsgate
+	$(BIN)/python -m wsgate.bench.soak --out .wsgate/soak.json $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools node_modules build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -37,6 +37,8 @@ INTEGRATION_SECRET_HEADER = "X-Wsgate-Integration-Secret"
 """The header every integration request carries (set by the integration's request parameters)."""
 INTEGRATION_SECRET_STAGE_VARIABLE = "integrationSecret"
 """The stage variable the header's value comes from (a Secrets Manager dynamic reference)."""
+ENV_MOTO_RECORDER_FILEPATH = "MOTO_RECORDER_FILEPATH"
+"""moto's own variable: where its recorder appends requests (``wsgate local --persist``)."""
 
 DEFAULT_STACK_NAME = "wsgate"
 DEFAULT_STAGE = "prod"

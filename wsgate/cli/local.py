@@ -11,6 +11,7 @@ import click
 
 from wsgate.cli.template_parameters import parse_parameters
 from wsgate.local.processes import PortInUseError, StartupError
+from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
 
 
@@ -38,6 +39,7 @@ def banner(info: LocalStackInfo) -> str:
         f"  browser chat   {info.console_url}",
         f"  API key        {info.api_key}",
         f"  logs           {info.logs}",
+        "  supervision    a crashed service or moto is restarted; each event is a line here",
         f"  facts          {Path(info.logs).parent / 'local.json'}",
         "",
         f"Chat as {user} from a terminal (then type"
@@ -75,6 +77,20 @@ def banner(info: LocalStackInfo) -> str:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".wsgate"))
 @click.option("--workers", type=int, default=1, show_default=True, help="Service workers.")
 @click.option("--log-level", default="INFO", show_default=True)
+@click.option(
+    "--persist",
+    is_flag=True,
+    help="Keep the local store (table items, SSM parameters) across restarts of moto and of "
+    "wsgate local, in STATE_DIR/moto-recording.jsonl.",
+)
+@click.option(
+    "--max-restarts",
+    type=click.IntRange(min=0),
+    default=RestartPolicy.max_restarts,
+    show_default=True,
+    help="Restarts in a row of a service or moto that dies within 30 s of starting; one more "
+    "crash stops the stack.",
+)
 def local(
     gateway_port: int,
     service_port: int,
@@ -90,6 +106,8 @@ def local(
     state_dir: Path,
     workers: int,
     log_level: str,
+    persist: bool,
+    max_restarts: int,
 ) -> None:
     """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1."""
     users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
@@ -110,6 +128,8 @@ def local(
         state_dir=state_dir,
         service_workers=workers,
         log_level=log_level,
+        persist=persist,
+        restart_policy=RestartPolicy(max_restarts=max_restarts),
     )
     with LocalStack(options, echo=click.echo) as stack:
         try:

@@ -3,10 +3,18 @@
 Each child gets ``PR_SET_PDEATHSIG`` (Linux), so even a ``kill -9`` of ``wsgate local`` takes
 its children down instead of leaving a service holding port 8080. Shutdown is SIGTERM, a grace
 period, then SIGKILL, in reverse start order.
+
+A child remembers how it was started, so a crashed one can be started again in place (same
+argv, environment, port and log file). Each child leads its own process group: a service with
+``--workers 2`` is a Sanic manager plus worker processes, and when the manager is killed its
+workers live on holding the port, so the whole group is killed before the restart (and at
+shutdown). The death signal is tied to the *thread* that forks, so
+children are always spawned from the main thread, never from a worker thread that may exit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import os
@@ -20,6 +28,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import aiohttp
 
 
 class PortInUseError(RuntimeError):
@@ -58,11 +68,20 @@ def _die_with_parent() -> None:
 
 @dataclass
 class Child:
-    """One supervised child process and where its output goes."""
+    """One supervised child process, how to start it again, and where its output goes."""
 
     name: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    argv: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    ready_url: str | None = None
+    started_at: float = field(default_factory=time.monotonic)
+    ready_timeout_s: float = 60.0
+    """How long a restart may take to answer before it counts as failed."""
+
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_at
 
     def tail(self, lines: int = 20) -> str:
         try:
@@ -79,25 +98,48 @@ class Supervisor:
     log_dir: Path
     children: list[Child] = field(default_factory=list)
 
-    def start(self, name: str, argv: Sequence[str], env: dict[str, str]) -> Child:
+    def start(
+        self, name: str, argv: Sequence[str], env: dict[str, str], ready_url: str | None = None
+    ) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        log_file = log_path.open("wb")
-        process = subprocess.Popen(
-            list(argv),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
-        log_file.close()
-        child = Child(name, process, log_path)
+        child = Child(name, _spawn(argv, env, log_path, "wb"), log_path, list(argv), env, ready_url)
         self.children.append(child)
         return child
 
-    def wait_ready(self, child: Child, url: str, timeout_s: float = 30.0) -> None:
+    def respawn(self, child: Child) -> None:
+        """Start a dead child again in place, appending to its log after a marker line."""
+        _kill_group(child.process.pid)  # what the dead leader left behind
+        with child.log_path.open("ab") as log:
+            log.write(f"--- wsgate local restarted {child.name} ---\n".encode())
+        child.process = _spawn(child.argv, child.env, child.log_path, "ab")
+        child.started_at = time.monotonic()
+
+    async def await_ready(self, child: Child, timeout_s: float | None = None) -> None:
+        """:meth:`wait_ready` without blocking the event loop (used while the stack runs)."""
+        assert child.ready_url is not None, f"{child.name} has no readiness URL"
+        timeout_s = timeout_s or child.ready_timeout_s
+        deadline = time.monotonic() + timeout_s
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as session:
+            while time.monotonic() < deadline:
+                if child.process.poll() is not None:
+                    raise StartupError(
+                        f"{child.name} exited with code {child.process.returncode}:\n{child.tail()}"
+                    )
+                try:
+                    async with session.get(child.ready_url):
+                        return
+                except (aiohttp.ClientError, TimeoutError):
+                    await asyncio.sleep(0.1)
+        raise StartupError(
+            f"{child.name} did not answer {child.ready_url} in {timeout_s:.0f}s:\n{child.tail()}"
+        )
+
+    def wait_ready(self, child: Child, url: str | None = None, timeout_s: float = 30.0) -> None:
         """Poll ``url`` until it answers (any HTTP status), or fail with the child's output."""
+        url = url or child.ready_url
+        assert url is not None, f"{child.name} has no readiness URL"
+        child.ready_url = url
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if child.process.poll() is not None:
@@ -114,6 +156,10 @@ class Supervisor:
         raise StartupError(
             f"{child.name} did not answer {url} in {timeout_s:.0f}s:\n{child.tail()}"
         )
+
+    def exited(self) -> list[Child]:
+        """Children that have died since they were last started."""
+        return [c for c in self.children if c.process.poll() is not None]
 
     def first_exited(self) -> Child | None:
         """A child that has died, if any: the stack is broken and should stop."""
@@ -132,7 +178,34 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()
+            _kill_group(child.process.pid)
         self.children.clear()
+
+
+def _kill_group(leader_pid: int, timeout_s: float = 5.0) -> None:
+    """SIGKILL what is left of the process group ``leader_pid`` led, and wait until it is gone
+    (so the port it held is free again); usually there is nothing left."""
+    deadline = time.monotonic() + timeout_s
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(leader_pid, signal.SIGKILL)
+        while time.monotonic() < deadline:
+            os.killpg(leader_pid, 0)  # raises ProcessLookupError once every member is reaped
+            time.sleep(0.02)
+
+
+def _spawn(
+    argv: Sequence[str], env: dict[str, str], log_path: Path, mode: str
+) -> subprocess.Popen[bytes]:
+    with log_path.open(mode) as log_file:
+        return subprocess.Popen(
+            list(argv),
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -5,6 +5,11 @@ token secret must exist before anything reads them; then the template (``wsgate 
 development API key as a parameter), the Sanic service, the local gateway that loads the template
 and calls the service, and last the web console that hands tokens to browsers. Every fact a
 script or test needs is written to ``.wsgate/local.json`` once everything answers.
+
+While it runs, a :class:`~wsgate.local.watchdog.Watchdog` restarts a crashed service or moto;
+after moto comes back the table and SSM parameters are created again (with ``--persist`` moto
+replays its recorded writes first, so the records survive too), and ``local.json`` is rewritten
+with the new pids.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from botocore.exceptions import BotoCoreError, ClientError
 
 from infra.integration_secret import VALUE_PARAMETER
 from shared import names
@@ -29,16 +35,23 @@ from wsgate.local.aws_resources import (
     ensure_connections_table,
     put_parameters,
 )
+from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
+    Child,
     StartupError,
     Supervisor,
     ensure_port_free,
     free_port,
     python_module,
 )
+from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
-from wsgate.local.tokens import TokenMinter, local_user_keys
+from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
+from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
+
+RESTARTABLE = frozenset({"moto", "service"})
+"""Children restarted when they die. Not the gateway: its connections would be gone anyway."""
 
 REAL_AWS = "aws"
 """``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
@@ -72,6 +85,9 @@ class LocalOptions:
     log_level: str = "INFO"
     gateway_log_level: str = "ERROR"
     fanout_concurrency: int = 64
+    persist: bool = False
+    """Record moto's writes under ``state_dir`` and replay them whenever moto starts."""
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
 
 
 @dataclass
@@ -116,6 +132,7 @@ class LocalStack:
         self.supervisor = Supervisor(self.state_dir / "logs")
         self.info: LocalStackInfo | None = None
         self._minter: TokenMinter | None = None
+        self._provision: Callable[[], None] | None = None
 
     def __enter__(self) -> LocalStack:
         return self
@@ -150,10 +167,14 @@ class LocalStack:
         (self.state_dir / "local.json").unlink(missing_ok=True)
 
         moto_url = f"http://127.0.0.1:{ports['moto']}"
-        moto = self.supervisor.start(
-            "moto", python_module("wsgate.local.moto_process", "--port", str(ports["moto"])), {}
-        )
-        self.supervisor.wait_ready(moto, f"{moto_url}/moto-api/")
+        moto_argv = python_module("wsgate.local.moto_process", "--port", str(ports["moto"]))
+        if options.persist:
+            moto_argv += ["--record", str(self.state_dir / RECORDING_FILE)]
+        moto = self.supervisor.start("moto", moto_argv, {}, ready_url=f"{moto_url}/moto-api/")
+        # Replaying a long recording takes a while (about 80 writes/s): allow for it, at the
+        # first start and at every restart.
+        moto.ready_timeout_s = 600.0 if options.persist else 60.0
+        self.supervisor.wait_ready(moto, timeout_s=moto.ready_timeout_s)
 
         api_key = options.api_key or secrets.token_urlsafe(30)
         token_secret = options.token_secret or secrets.token_urlsafe(48)
@@ -170,22 +191,31 @@ class LocalStack:
 
         dynamodb = self._dynamodb_target(moto_url)
         ssm = AwsTarget(moto_url, options.region)
-        ensure_connections_table(dynamodb, facts.table_name)
+        ssm_parameters = self._parameters(facts, token_secret, ports)
+        plan_parameter = names.StackNames(STACK_NAME, facts.stage).usage_plan_id_parameter
+        issuer: list[KeyIssuer] = []
+
+        def provision() -> None:
+            # What the store holds: created at start, and again after a store restart.
+            ensure_connections_table(dynamodb, facts.table_name)
+            issue_key, plan_id = local_user_keys(
+                template_path, parameters, STACK_NAME, ssm.client("apigateway")
+            )
+            issuer[:] = [issue_key]
+            put_parameters(ssm, ssm_parameters | {plan_parameter: plan_id}, secure={_SECRET_PARAM})
+            _put_secret(ssm, INTEGRATION_SECRET_NAME, parameters[VALUE_PARAMETER])
+
+        self._provision = provision
+        provision()
         # One API key per user (issued on their first token) unless clients send the shared
         # development key themselves (--api-key-source header, the tutorial's x-api-key).
-        issue_key, plan_id = local_user_keys(
-            template_path, parameters, STACK_NAME, ssm.client("apigateway")
-        )
         per_user = options.api_key_source == "authorizer"
         self._minter = TokenMinter(
-            token_secret, api_key, options.token_ttl_s, issue_key if per_user else None
+            token_secret,
+            api_key,
+            options.token_ttl_s,
+            (lambda user: issuer[0](user)) if per_user else None,
         )
-        stack_parameters = self._parameters(facts, token_secret, ports)
-        stack_parameters[names.StackNames(STACK_NAME, facts.stage).usage_plan_id_parameter] = (
-            plan_id
-        )
-        put_parameters(ssm, stack_parameters, secure={_SECRET_PARAM})
-        _put_secret(ssm, INTEGRATION_SECRET_NAME, parameters[VALUE_PARAMETER])
 
         gateway_base = f"http://127.0.0.1:{ports['gateway']}"
         connections_url = f"{gateway_base}/{facts.stage}"
@@ -336,8 +366,23 @@ class LocalStack:
         partial.replace(path)
         return path
 
+    async def _after_restart(self, child: Child) -> None:
+        """Recreate what a fresh moto lacks, then publish the new pids in ``local.json``."""
+        if child.name == "moto" and self._provision is not None:
+            try:
+                await asyncio.to_thread(self._provision)
+            except (BotoCoreError, ClientError) as error:
+                raise StartupError(f"could not recreate the table or parameters: {error}") from None
+        if self.info is not None:
+            self.info.pids = {c.name: c.process.pid for c in self.supervisor.children}
+            self.write_state()
+
     async def serve(self, console_port: int | None = None) -> None:
-        """Serve the web console until SIGINT/SIGTERM or until a child process dies."""
+        """Serve the web console until SIGINT/SIGTERM, restarting children that crash.
+
+        Returns on a signal; raises :class:`StartupError` when a child that is not restarted
+        (the gateway) dies or a restarted one crash-loops.
+        """
         assert self.info is not None and self._minter is not None
         minter = self._minter
         port = console_port or int(self.info.console_url.rsplit(":", 1)[1].strip("/"))
@@ -350,17 +395,23 @@ class LocalStack:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         self.write_state()
+        watchdog = Watchdog(
+            self.supervisor,
+            self.echo,
+            restartable=RESTARTABLE,
+            policy=self.options.restart_policy,
+            after_restart=self._after_restart,
+        )
+        watching = asyncio.create_task(watchdog.run())
+        stopping = asyncio.create_task(stop.wait())
         try:
-            while not stop.is_set():
-                dead = self.supervisor.first_exited()
-                if dead is not None:
-                    raise StartupError(
-                        f"{dead.name} exited with code {dead.process.returncode}; "
-                        f"stopping the stack. Its last output:\n{dead.tail()}"
-                    )
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 0.5)
+            await asyncio.wait({watching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if watching.done():
+                watching.result()  # raises the reason the stack has to stop
         finally:
+            for task in (watching, stopping):
+                task.cancel()
+            await asyncio.gather(watching, stopping, return_exceptions=True)
             await runner.cleanup()
 
     def stop(self) -> None:
