@@ -41,6 +41,11 @@ from wsgate.fd_limit import raise_fd_limit
     type=click.Choice(["OFF", "ERROR", "INFO"], case_sensitive=False),
     help="Execution log level (default: the stage's LoggingLevel).",
 )
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="Serve the local-only read-only admin surface under /_wsgate/ (no AWS equivalent).",
+)
 def gateway(
     template: Path,
     backend: str | None,
@@ -48,6 +53,7 @@ def gateway(
     params: tuple[str, ...],
     authorizer: str,
     log_level: str | None,
+    admin: bool,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
@@ -62,6 +68,7 @@ def gateway(
         parameters=parse_parameters(params),
         authorizer=authorizer,
         log_level=log_level,
+        admin=admin,
     )
 
     async def run() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import WSCloseCode, web
 
 from wsgate.gateway import errors
+from wsgate.gateway.events import EventBus, EventKind
 
 
 def _iso(epoch_ms: int) -> str:
@@ -46,6 +47,7 @@ class ConnectionRegistry:
     def __init__(self, message_limit: int) -> None:
         self.connections: dict[str, Connection] = {}
         self.message_limit = message_limit
+        self.events = EventBus()
 
     def add(self, connection: Connection) -> None:
         self.connections[connection.connection_id] = connection
@@ -64,6 +66,7 @@ class ConnectionRegistry:
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None or connection.socket.closed:
+            self.events.publish(EventKind.PUSH_GONE, connection_id, status=410)
             return self._gone(connection_id)
         data = await request.read()
         if len(data) > self.message_limit:
@@ -78,6 +81,13 @@ class ConnectionRegistry:
             await connection.socket.send_bytes(data)
         except ConnectionResetError:
             return self._gone(connection_id)
+        self.events.publish(
+            EventKind.PUSH,
+            connection_id,
+            status=200,
+            bytes=len(data),
+            preview=data[:200].decode(errors="replace"),
+        )
         return web.Response(status=200)
 
     async def get(self, request: web.Request) -> web.Response:
@@ -99,6 +109,7 @@ class ConnectionRegistry:
         if connection is None or connection.socket.closed:
             return self._gone(connection_id)
         connection.closed_by_server = (errors.CLOSE_NORMAL, "Connection deleted")
+        self.events.publish(EventKind.KICK, connection_id, status=204)
         await connection.socket.close(code=WSCloseCode.OK, message=b"Connection deleted")
         return web.Response(status=204)
 

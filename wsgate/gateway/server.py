@@ -21,6 +21,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from jsonschema import Draft4Validator
 
 from wsgate.gateway import errors
+from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
     invoke,
@@ -29,6 +30,7 @@ from wsgate.gateway.authorizer import (
     request_event,
 )
 from wsgate.gateway.connections import Connection, ConnectionRegistry
+from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
@@ -59,6 +61,7 @@ class GatewayConfig:
     max_duration_s: float = 7200.0
     log_level: str | None = None
     """Overrides the stage's ``LoggingLevel`` (OFF / ERROR / INFO)."""
+    admin: bool = False
 
 
 class Gateway:
@@ -69,6 +72,7 @@ class Gateway:
         )
         self.log = ExecutionLog(self.api.stage, config.log_level)
         self.registry = ConnectionRegistry(config.message_limit)
+        self.events = self.registry.events
         self.stage_throttle = StageThrottle(
             self.api.stage.default_throttle, self.api.stage.route_throttles
         )
@@ -143,6 +147,14 @@ class Gateway:
 
         def refuse(status: int, why: str) -> web.Response:
             self.log.error(request_id, connection_id, "$connect", why)
+            self.events.publish(
+                EventKind.THROTTLED
+                if status == errors.THROTTLED_STATUS
+                else EventKind.CONNECT_REFUSED,
+                connection_id,
+                status=status,
+                reason=why,
+            )
             self.log.access(ctx(status))
             return self._reject(status)
 
@@ -195,6 +207,9 @@ class Gateway:
             connection_id, socket, connected_at, source_ip, user_agent, authorizer_ctx, api_key
         )
         self.registry.add(connection)
+        self.events.publish(
+            EventKind.CONNECT, connection_id, user=authorizer_ctx.get("principalId")
+        )
         self.log.access(ctx(200))
         try:
             await self._serve(connection)
@@ -233,7 +248,16 @@ class Gateway:
             await self._send_error(connection, errors.FORBIDDEN, request_id)
             return
         route = self.api.routes[route_key]
+        self.events.publish(
+            EventKind.ROUTE,
+            cid,
+            route=route_key,
+            requestId=request_id,
+            user=connection.authorizer.get("principalId"),
+            preview=data[:200],
+        )
         if not self.stage_throttle.allow(route_key):
+            self.events.publish(EventKind.THROTTLED, cid, route=route_key, status=429)
             await self._send_error(connection, errors.TOO_MANY_REQUESTS, request_id)
             return
         if not await self._valid(route, document, connection, request_id):
@@ -242,7 +266,16 @@ class Gateway:
             return
         context = self.context(connection, request_id, route_key, "MESSAGE")
         variables = VtlVariables(context, self.api.stage.variables, data, {}, {})
+        started = time.monotonic()
         result = await call(route.integration, variables, self._session())
+        self.events.publish(
+            EventKind.INTEGRATION,
+            cid,
+            route=route_key,
+            status=result.status,
+            latencyMs=round((time.monotonic() - started) * 1000, 1),
+            error=result.log_error,
+        )
         self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
         if result.error_frame is not None:
             self.log.error(request_id, cid, route_key, result.log_error or result.error_frame)
@@ -272,6 +305,12 @@ class Gateway:
             problems = [e.message for e in self.validators[model].iter_errors(document)]
         if not problems:
             return True
+        self.events.publish(
+            EventKind.VALIDATION_FAILED,
+            connection.connection_id,
+            route=route.key,
+            problems=problems,
+        )
         self.log.error(
             request_id,
             connection.connection_id,
@@ -301,6 +340,9 @@ class Gateway:
         context = self.context(connection, request_id, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = code
         context["disconnectReason"] = reason
+        self.events.publish(
+            EventKind.DISCONNECT, connection.connection_id, code=code, reason=reason
+        )
         if route is not None and route.integration is not None and self.session is not None:
             variables = VtlVariables(context, self.api.stage.variables, "", {}, {})
             result = await call(route.integration, variables, self.session)
@@ -346,6 +388,8 @@ class Gateway:
     def application(self) -> web.Application:
         app = web.Application()
         self.registry.add_routes(app, self.api.stage.name)
+        if self.config.admin:
+            mount_admin(app, self)
         for path in {self.api.stage.name, *self.api.mapping_keys}:
             app.router.add_get(f"/{path}", self.websocket)
         app.router.add_route("*", "/{tail:.*}", self._forbidden)
