@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gateway": ("wsgate.cli.gateway:gateway", "Run the local API Gateway for a template."),
     "local": ("wsgate.cli.local:local", "Run the whole chat stack on this machine."),
     "bench": ("wsgate.cli.bench:bench", "Benchmark the local stack against a baseline."),
+    "connect": ("wsgate.cli.connect:connect", "Chat with the running local stack from a terminal."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 
