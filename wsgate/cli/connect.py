@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -34,8 +35,8 @@ def _plain_printer(text: str) -> None:
     print(text, flush=True)
 
 
-def _enable_history(path: Path) -> None:
-    import atexit
+def _enable_history(path: Path) -> Callable[[], None]:
+    """Load the history file; the returned function saves it (the command ends with _exit)."""
     import readline
 
     with contextlib.suppress(OSError):
@@ -46,7 +47,7 @@ def _enable_history(path: Path) -> None:
         with contextlib.suppress(OSError):
             readline.write_history_file(path)
 
-    atexit.register(save)
+    return save
 
 
 @click.command()
@@ -73,7 +74,8 @@ def connect(user: str, state_dir: Path, quiet_s: float) -> None:
         chat,
         find_stack,
         mint_token,
-        read_lines,
+        read_piped_lines,
+        read_typed_lines,
     )
 
     interactive = sys.stdin.isatty()
@@ -82,14 +84,19 @@ def connect(user: str, state_dir: Path, quiet_s: float) -> None:
         token = mint_token(address.console_url, user)
     except ClientError as error:
         raise click.ClickException(str(error)) from None
-    if interactive:
-        _enable_history(state_dir / HISTORY_FILE)
+    save_history = _enable_history(state_dir / HISTORY_FILE) if interactive else None
     show = _terminal_printer(PROMPT) if interactive else _plain_printer
 
     async def run() -> int:
         lines: asyncio.Queue[str | None] = asyncio.Queue()
-        read_lines(asyncio.get_running_loop(), lines, PROMPT if interactive else "")
-        return await chat(address, token, lines, show, quiet_s)
+        if interactive:
+            read_typed_lines(asyncio.get_running_loop(), lines, PROMPT)
+            return await chat(address, token, lines, show, quiet_s)
+        reader = asyncio.create_task(read_piped_lines(sys.stdin, lines))
+        try:
+            return await chat(address, token, lines, show, quiet_s)
+        finally:
+            reader.cancel()
 
     try:
         status = asyncio.run(run())
@@ -97,7 +104,12 @@ def connect(user: str, state_dir: Path, quiet_s: float) -> None:
         raise click.ClickException(str(error)) from None
     except KeyboardInterrupt:
         status = 0
-    if interactive:
-        sys.stdout.write("\n")
     click.echo("bye", err=True)
+    if save_history is not None:
+        save_history()
+        # The input thread may still be inside input(); leave without waiting for it.
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
     sys.exit(status)

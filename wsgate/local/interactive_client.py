@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -149,12 +149,13 @@ def describe(data: str) -> str:
 Printer = Callable[[str], None]
 
 
-def read_lines(
+def read_typed_lines(
     loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None], prompt: str
 ) -> None:
-    """Feed typed lines (or piped ones) to ``queue``; None at end of input.
+    """Feed lines typed at a terminal (readline: editing, history) to ``queue``; None at EOF.
 
-    A daemon thread, so Ctrl+C never waits for a pending ``input()``.
+    ``input()`` blocks, so it runs on a daemon thread; the command leaves with ``os._exit``
+    so a thread still waiting in ``input()`` never holds up the exit after Ctrl+C.
     """
 
     def run() -> None:
@@ -168,6 +169,21 @@ def read_lines(
                 return
 
     threading.Thread(target=run, name="wsgate-connect-input", daemon=True).start()
+
+
+async def read_piped_lines(stream: TextIO, queue: asyncio.Queue[str | None]) -> None:
+    """Feed piped lines to ``queue`` without a thread (the event loop reads the pipe)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), stream
+    )
+    try:
+        while raw := await reader.readline():
+            await queue.put(raw.decode(errors="replace").rstrip("\r\n"))
+    finally:
+        transport.close()
+        await queue.put(None)
 
 
 async def _receive(socket: ClientConnection, show: Printer, received: asyncio.Event) -> None:
