@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.request
 from typing import Any
 
 import aiohttp
@@ -18,7 +20,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from shared.connection_store import ConnectionRecord
-from tests.local.conftest import RunningStack
+from tests.local.conftest import RunningStack, start_local, stop_local
 from wsgate.local.aws_resources import AwsTarget
 from wsgate.local.dev_panel import DevPanel, PanelTarget, client_error, merge_rooms
 
@@ -148,3 +150,18 @@ async def test_panel_calls_to_connections_are_sigv4_signed_for_execute_api() -> 
         assert authorization.startswith("AWS4-HMAC-SHA256 Credential=testing/")
         assert "/eu-west-1/execute-api/aws4_request" in authorization
         assert request.headers["X-Amz-Security-Token"] == "testing"
+
+
+def test_stack_stops_promptly_with_the_panel_event_stream_open(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A browser left on the panel keeps a stream open; Ctrl+C must not wait for it."""
+    stack = start_local(tmp_path_factory.mktemp("panel-stop"))
+    try:
+        stream = urllib.request.urlopen(f"{stack.facts['consoleUrl']}dev/events", timeout=60)
+        assert stream.status == 200
+        started = time.monotonic()
+    finally:
+        stop_local(stack)  # SIGTERM, then waits at most 30 s for wsgate local to exit
+    assert time.monotonic() - started < 20
+    stream.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -17,6 +18,7 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.gateway.conftest import (  # noqa: F401
+    ARN,
     Backend,
     GatewayFactory,
     authorizers,
@@ -25,6 +27,7 @@ from tests.gateway.conftest import (  # noqa: F401
 )
 from tests.gateway.templates import KEY, http_api
 from wsgate.gateway.events import EventBus, EventKind
+from wsgate.gateway.server import GatewayConfig, start_gateway
 
 KEYED = {"x-api-key": KEY}
 
@@ -152,3 +155,25 @@ async def test_admin_endpoints_are_read_only(gateway: GatewayFactory, path: str)
     admin = running.connections_url.rsplit("/", 1)[0] + "/_wsgate"
     async with aiohttp.ClientSession() as session, session.post(f"{admin}/{path}") as reply:
         assert reply.status in (403, 405)
+
+
+async def test_an_open_event_stream_does_not_hold_up_shutdown(
+    backend: Backend, authorizers: Any
+) -> None:
+    """aiohttp waits for running handlers on shutdown (60 s by default); streams must end."""
+    running = await start_gateway(
+        GatewayConfig(
+            template=http_api(),
+            backend=backend.url,
+            port=0,
+            authorizers={ARN: authorizers},
+            admin=True,
+        )
+    )
+    admin = running.connections_url.rsplit("/", 1)[0] + "/_wsgate"
+    async with aiohttp.ClientSession() as session, session.get(f"{admin}/events") as stream:
+        assert stream.status == 200
+        started = time.monotonic()
+        await asyncio.wait_for(running.close(), 30)
+        assert time.monotonic() - started < 10
+        assert await asyncio.wait_for(stream.content.read(), 10) == b""

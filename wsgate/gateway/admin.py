@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from wsgate.gateway.connections import Connection
-from wsgate.gateway.events import EventBus, GatewayEvent
+from wsgate.gateway.events import EventBus, GatewayEvent, Subscription
 from wsgate.gateway.template_loader import UsagePlan
 from wsgate.gateway.throttling import StageThrottle, TokenBucket, UsagePlans, quota_window
 
@@ -123,25 +123,40 @@ def _after(request: web.Request) -> int:
     return int(raw)
 
 
-async def stream_events(request: web.Request, bus: EventBus) -> web.StreamResponse:
-    """History after the reader's last seen ``seq``, then live events until it goes away."""
+async def _next_event(subscription: Subscription, stopping: asyncio.Event) -> GatewayEvent | None:
+    """The next event; None when the gateway stops or after ``KEEPALIVE_S`` of silence."""
+    getter = asyncio.ensure_future(subscription.queue.get())
+    stopper = asyncio.ensure_future(stopping.wait())
+    await asyncio.wait({getter, stopper}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if getter.done():
+        return getter.result()
+    getter.cancel()
+    return None
+
+
+async def stream_events(
+    request: web.Request, bus: EventBus, stopping: asyncio.Event
+) -> web.StreamResponse:
+    """History after the reader's last seen ``seq``, then live events until it goes away or
+    the gateway stops (then the stream ends cleanly, so shutdown never waits for a reader)."""
     after = _after(request)
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
     )
     await response.prepare(request)
     with bus.subscribe() as subscription, contextlib.suppress(ConnectionResetError):
-        for event in bus.recent(after):
-            after = event.seq
-            await response.write(sse_message(event))
-        while True:
-            try:
-                event = await asyncio.wait_for(subscription.queue.get(), KEEPALIVE_S)
-            except TimeoutError:
-                await response.write(b": keepalive\n\n")
-                continue
-            if event.seq > after:
+        for past in bus.recent(after):
+            after = past.seq
+            await response.write(sse_message(past))
+        while not stopping.is_set():
+            event = await _next_event(subscription, stopping)
+            if event is None:
+                if not stopping.is_set():
+                    await response.write(b": keepalive\n\n")
+            elif event.seq > after:
                 await response.write(sse_message(event))
+        await response.write_eof()
     return response
 
 
@@ -154,8 +169,14 @@ def mount_admin(app: web.Application, gateway: Gateway) -> None:
             {"connections": [connection_json(c) for c in open_], "now": int(time.time() * 1000)}
         )
 
+    stopping = asyncio.Event()
+
     async def events(request: web.Request) -> web.StreamResponse:
-        return await stream_events(request, gateway.events)
+        return await stream_events(request, gateway.events, stopping)
+
+    async def end_streams(app: web.Application) -> None:
+        """An event stream never ends by itself: end them, or shutting down waits for them."""
+        stopping.set()
 
     async def usage(request: web.Request) -> web.Response:
         return web.json_response(
@@ -165,6 +186,7 @@ def mount_admin(app: web.Application, gateway: Gateway) -> None:
             }
         )
 
+    app.on_shutdown.append(end_streams)
     app.router.add_get(f"{ADMIN_PREFIX}/connections", connections)
     app.router.add_get(f"{ADMIN_PREFIX}/events", events)
     app.router.add_get(f"{ADMIN_PREFIX}/usage", usage)

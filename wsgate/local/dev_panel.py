@@ -82,6 +82,7 @@ class DevPanel:
     def __init__(self, target: PanelTarget) -> None:
         self.target = target
         self._session: aiohttp.ClientSession | None = None
+        self._streams: set[asyncio.Task[Any]] = set()
         self._dynamodb = target.table.client("dynamodb")
         self._management = boto3.client(
             "apigatewaymanagementapi",
@@ -97,6 +98,11 @@ class DevPanel:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         return self._session
+
+    async def end_streams(self, app: web.Application) -> None:
+        """Relayed event streams never end by themselves: end them, or shutdown waits."""
+        for task in list(self._streams):
+            task.cancel()
 
     async def close(self, app: web.Application) -> None:
         if self._session is not None:
@@ -187,6 +193,15 @@ class DevPanel:
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """Relay the gateway's event stream (same origin for the page's EventSource)."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._streams.add(task)
+        try:
+            return await self._relay(request)
+        finally:
+            self._streams.discard(task)
+
+    async def _relay(self, request: web.Request) -> web.StreamResponse:
         url = f"{self.target.gateway_url}{ADMIN_PATH}/events"
         headers = {}
         if "Last-Event-ID" in request.headers:
@@ -220,6 +235,7 @@ class DevPanel:
 
     def add_routes(self, app: web.Application) -> None:
         app.middlewares.append(self.errors)
+        app.on_shutdown.append(self.end_streams)
         app.on_cleanup.append(self.close)
         app.router.add_get("/dev/connections", self.connections)
         app.router.add_post("/dev/connections/{connection_id}", self.push)
