@@ -16,6 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from tests.gateway.conftest import (  # noqa: F401
     ARN,
@@ -177,3 +178,23 @@ async def test_an_open_event_stream_does_not_hold_up_shutdown(
         await asyncio.wait_for(running.close(), 30)
         assert time.monotonic() - started < 10
         assert await asyncio.wait_for(stream.content.read(), 10) == b""
+
+
+async def test_throttling_and_refused_connects_are_events(
+    gateway: GatewayFactory, authorizers: Any
+) -> None:
+    running = await gateway(http_api(stage_throttle=(3, 0.001)), admin=True)
+    authorizers.mode = "unauthorized"
+    with pytest.raises(InvalidStatus):  # a stage token is taken before the authorizer runs
+        await connect(running.url, additional_headers=KEYED)
+    authorizers.mode = "allow"
+    async with connect(running.url, additional_headers=KEYED) as client:  # the second token
+        await client.send(json.dumps({"action": "echo"}))  # the last one
+        await client.recv()
+        await client.send(json.dumps({"action": "echo"}))
+        assert json.loads(await client.recv())["message"] == "Too Many Requests"
+    events = running.gateway.events.recent()
+    throttled = [e for e in events if e.kind == EventKind.THROTTLED]
+    assert [(e.detail["route"], e.detail["status"]) for e in throttled] == [("echo", 429)]
+    (refused,) = [e for e in events if e.kind == EventKind.CONNECT_REFUSED]
+    assert refused.detail["status"] == 401
