@@ -83,6 +83,8 @@ def gateway(
         for key in api.mapping_keys:
             click.echo(f"  custom domain mapping: ws://127.0.0.1:{running.port}/{key}", err=True)
         click.echo(f"  @connections: {running.connections_url}/@connections/{{id}}", err=True)
+        if admin:
+            click.echo(f"  admin (local only): http://127.0.0.1:{running.port}/_wsgate/", err=True)
         for logical_id, value in api.api_keys.items():
             click.echo(f"  API key {logical_id}: {value}", err=True)
         stop = asyncio.Event()

@@ -35,7 +35,7 @@ class EventKind(StrEnum):
     THROTTLED = "throttled"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GatewayEvent:
     """One event: ``seq`` orders them (and lets a reconnecting reader skip what it has seen)."""
 
@@ -79,7 +79,9 @@ class EventBus:
 
     def publish(self, kind: EventKind, connection_id: str, **detail: Any) -> GatewayEvent:
         """Record an event; never blocks and never raises on a slow subscriber."""
-        event = GatewayEvent(next(self._seq), kind, connection_id, int(time.time() * 1000), detail)
+        event = GatewayEvent(
+            next(self._seq), kind, connection_id, time.time_ns() // 1_000_000, detail
+        )
         self._history.append(event)
         for subscription in self._subscribers:
             try:
