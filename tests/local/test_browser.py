@@ -141,6 +141,10 @@ def test_controls_are_disabled_offline_and_nothing_throws(pages: Pages) -> None:
     expect(page.locator("#connect")).to_be_enabled()
     expect(page.locator("#send")).to_be_visible()  # disabled, not hidden: it shows what comes
     expect(page.locator("#dev")).to_be_hidden()  # the [hidden] tab panel really is hidden
+    # `hidden` wins over the stylesheet's display rules (.bar is display: flex).
+    page.evaluate("document.getElementById('join').hidden = true")
+    expect(page.locator("#join")).to_be_hidden()
+    page.evaluate("document.getElementById('join').hidden = false")
     # Submitting anyway (Enter in a field, a script) must not reach a null socket.
     page.evaluate("document.getElementById('join').requestSubmit()")
     page.evaluate("document.getElementById('send').requestSubmit()")
