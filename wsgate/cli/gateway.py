@@ -67,6 +67,11 @@ def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Accept @connections requests without checking their signatures.",
 )
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="Serve the local-only read-only admin surface under /_wsgate/ (no AWS equivalent).",
+)
 def gateway(
     template: Path,
     backend: str | None,
@@ -76,6 +81,7 @@ def gateway(
     log_level: str | None,
     credentials: tuple[str, ...],
     connections_unsigned: bool,
+    admin: bool,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
@@ -90,6 +96,7 @@ def gateway(
         parameters=parse_parameters(params),
         authorizer=authorizer,
         log_level=log_level,
+        admin=admin,
     )
     if connections_unsigned:
         config.connections_credentials = None
@@ -114,6 +121,8 @@ def gateway(
             + (f"SigV4 for access key(s) {', '.join(accepted)}" if accepted else "NOT checked"),
             err=True,
         )
+        if admin:
+            click.echo(f"  admin (local only): http://127.0.0.1:{running.port}/_wsgate/", err=True)
         for logical_id, value in api.api_keys.items():
             click.echo(f"  API key {logical_id}: {value}", err=True)
         stop = asyncio.Event()

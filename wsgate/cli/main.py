@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("wsgate.cli.bench:bench", "Benchmark the local stack against a baseline."),
     "deploy": ("wsgate.cli.deploy:deploy", "Deploy artifact, Lambdas and stack to AWS."),
     "destroy": ("wsgate.cli.deploy:destroy", "Remove what wsgate deploy created."),
+    "connect": ("wsgate.cli.connect:connect", "Chat with the running local stack from a terminal."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 

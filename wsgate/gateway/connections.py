@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from wsgate.gateway import errors
+from wsgate.gateway.events import EventBus, EventKind
 from wsgate.gateway.frames import SendQueueFull, WebSocketLink
 from wsgate.gateway.sigv4 import SigV4Verifier, refused
 
@@ -76,6 +77,7 @@ class ConnectionRegistry:
     def __init__(self, message_limit: int) -> None:
         self.connections: dict[str, Connection] = {}
         self.message_limit = message_limit
+        self.events = EventBus()
 
     def add(self, connection: Connection) -> None:
         self.connections[connection.connection_id] = connection
@@ -96,6 +98,7 @@ class ConnectionRegistry:
         connection_id = request.match_info["connection_id"]
         connection = self.connections.get(connection_id)
         if connection is None or connection.closed:
+            self.events.publish(EventKind.PUSH_GONE, connection_id, status=410)
             return self._gone(connection_id)
         data = await request.read()
         if len(data) > self.message_limit:
@@ -111,6 +114,13 @@ class ConnectionRegistry:
             text = False
         if not connection.send(data, text=text):
             return self._gone(connection_id)
+        self.events.publish(
+            EventKind.PUSH,
+            connection_id,
+            status=200,
+            bytes=len(data),
+            preview=data[:200].decode(errors="replace"),
+        )
         return web.Response(status=200)
 
     async def get(self, request: web.Request) -> web.Response:
@@ -135,6 +145,7 @@ class ConnectionRegistry:
         connection = self.connections.get(connection_id)
         if connection is None or connection.closed:
             return self._gone(connection_id)
+        self.events.publish(EventKind.KICK, connection_id, status=204)
         connection.close(errors.CLOSE_NORMAL, "Connection deleted")
         return web.Response(status=204)
 

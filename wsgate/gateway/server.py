@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from wsgate.gateway import errors, limits
+from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
     invoke,
@@ -29,6 +30,7 @@ from wsgate.gateway.authorizer import (
     request_event,
 )
 from wsgate.gateway.connections import Connection, ConnectionRegistry
+from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.frames import negotiate, upgrade
 from wsgate.gateway.http_edge import HANDLER_OPTIONS, listen
@@ -77,6 +79,7 @@ class GatewayConfig:
     )
     """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
     stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
+    admin: bool = False
 
 
 class Gateway:
@@ -91,6 +94,7 @@ class Gateway:
             self.registry.verifier = SigV4Verifier(
                 config.connections_credentials, PSEUDO_PARAMETERS["AWS::Region"]
             )
+        self.events = self.registry.events
         self.stage_throttle = StageThrottle(
             self.api.stage.default_throttle, self.api.stage.route_throttles
         )
@@ -174,6 +178,14 @@ class Gateway:
 
         def refuse(status: int, why: str) -> web.Response:
             self.log.error(request_id, connection_id, "$connect", why)
+            self.events.publish(
+                EventKind.THROTTLED
+                if status == errors.THROTTLED_STATUS
+                else EventKind.CONNECT_REFUSED,
+                connection_id,
+                status=status,
+                reason=why,
+            )
             self.log.access(ctx(status))
             return self._reject(status)
 
@@ -261,6 +273,11 @@ class Gateway:
         )
         self.registry.add(connection)
         self.pumps.add(pumps[0])
+        self.events.publish(
+            EventKind.CONNECT,
+            connection.connection_id,
+            user=connection.authorizer.get("principalId"),
+        )
         self.log.access(access)
         try:
             await link.wait_closed()
@@ -284,7 +301,16 @@ class Gateway:
             await self._send_error(connection, errors.FORBIDDEN, request_id)
             return
         route = self.api.routes[route_key]
+        self.events.publish(
+            EventKind.ROUTE,
+            cid,
+            route=route_key,
+            requestId=request_id,
+            user=connection.authorizer.get("principalId"),
+            preview=data[:200],
+        )
         if not self.stage_throttle.allow(route_key):
+            self.events.publish(EventKind.THROTTLED, cid, route=route_key, status=429)
             await self._send_error(connection, errors.TOO_MANY_REQUESTS, request_id)
             return
         if not await self._valid(route, document, connection, request_id):
@@ -293,7 +319,16 @@ class Gateway:
             return
         context = self.context(connection, request_id, route_key, "MESSAGE")
         variables = VtlVariables(context, self.api.stage.variables, data, {}, {}, document)
+        started = time.monotonic()
         result = await call(route.integration, variables, self._session())
+        self.events.publish(
+            EventKind.INTEGRATION,
+            cid,
+            route=route_key,
+            status=result.status,
+            latencyMs=round((time.monotonic() - started) * 1000, 1),
+            error=result.log_error,
+        )
         self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
         if result.error_frame is not None:
             self.log.error(request_id, cid, route_key, result.log_error or result.error_frame)
@@ -310,6 +345,12 @@ class Gateway:
         if verdict.valid:
             return True
         problems = verdict.problems
+        self.events.publish(
+            EventKind.VALIDATION_FAILED,
+            connection.connection_id,
+            route=route.key,
+            problems=list(problems),
+        )
         self.log.error(
             request_id,
             connection.connection_id,
@@ -331,6 +372,9 @@ class Gateway:
         context = self.context(connection, request_id, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = code
         context["disconnectReason"] = reason
+        self.events.publish(
+            EventKind.DISCONNECT, connection.connection_id, code=code, reason=reason
+        )
         if route is not None and route.integration is not None and self.session is not None:
             variables = VtlVariables(context, self.api.stage.variables, "", {}, {})
             result = await call(route.integration, variables, self.session)
@@ -373,6 +417,8 @@ class Gateway:
     def application(self) -> web.Application:
         app = web.Application()
         self.registry.add_routes(app, self.api.stage.name)
+        if self.config.admin:
+            mount_admin(app, self)
         for path in {self.api.stage.name, *self.api.mapping_keys}:
             app.router.add_get(f"/{path}", self.websocket)
             if path:

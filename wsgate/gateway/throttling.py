@@ -136,6 +136,10 @@ class UsagePlans:
                 return KeyVerdict.QUOTA
         return KeyVerdict.OK
 
+    def keys_of(self, plan: UsagePlan) -> list[str]:
+        """Every key known to be in ``plan``: the template's and those found at runtime."""
+        return sorted(key for key, owner in self._plan_of.items() if owner is plan)
+
     def _runtime_key(self, key: str) -> bool:
         """A key created after the template was loaded, found in one of the stage's plans."""
         if self._store is None:

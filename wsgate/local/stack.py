@@ -35,6 +35,7 @@ from wsgate.local.aws_resources import (
     ensure_connections_table,
     put_parameters,
 )
+from wsgate.local.dev_panel import panel_for
 from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
     Child,
@@ -347,6 +348,7 @@ class LocalStack:
             str(port),
             "--log-level",
             self.options.gateway_log_level,
+            "--admin",
         )
         for key, value in parameters.items():
             argv += ["--param", f"{key}={value}"]
@@ -386,7 +388,7 @@ class LocalStack:
         assert self.info is not None and self._minter is not None
         minter = self._minter
         port = console_port or int(self.info.console_url.rsplit(":", 1)[1].strip("/"))
-        app = create_web_console(self.info.websocket_url, minter.mint)
+        app = create_web_console(self.info.websocket_url, minter.mint, panel_for(self.info))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -13,14 +13,18 @@ from pathlib import Path
 
 from aiohttp import web
 
+from wsgate.local.dev_panel import DevPanel
+
 WEB_ROOT = Path(__file__).parent / "web"
 USER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 MintToken = Callable[[str], str]
 
 
-def create_web_console(websocket_url: str, mint_token: MintToken) -> web.Application:
-    """An aiohttp app serving the chat page and minting development tokens for it."""
+def create_web_console(
+    websocket_url: str, mint_token: MintToken, panel: DevPanel | None = None
+) -> web.Application:
+    """An aiohttp app serving the chat page, minting development tokens, and the dev panel."""
 
     async def dev_token(request: web.Request) -> web.Response:
         user = request.query.get("user", "")
@@ -37,5 +41,7 @@ def create_web_console(websocket_url: str, mint_token: MintToken) -> web.Applica
     app = web.Application()
     app.router.add_get("/", index)
     app.router.add_get("/dev/token", dev_token)
+    if panel is not None:
+        panel.add_routes(app)
     app.router.add_static("/", WEB_ROOT, show_index=False)
     return app
