@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/mypy shared ec2_service chalice_app infra wsgate
 
 bench: install
-	$(BIN)/wsgate bench
+	$(BIN)/wsgate bench --capacity --check
 
 clean:
 	rm -rf $(VENV) .tools node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiobotocore.config import AioConfig
@@ -85,6 +86,44 @@ class Answer:
     """Lower-cased names, as botocore's parsers and retry checkers read them."""
 
 
+class SigV4WithKeyCache(SigV4Auth):
+    """botocore's SigV4 signer, deriving the signing key once per secret and day.
+
+    botocore derives it (four HMACs) for every request; a fan-out signs hundreds of requests
+    with the same key. Everything else (canonical request, string to sign) is botocore's.
+    """
+
+    def __init__(self, credentials: Any, service: str, region: str, keys: dict[Any, bytes]):
+        super().__init__(credentials, service, region)
+        self._keys = keys
+
+    def signature(self, string_to_sign: str, request: AWSRequest) -> str:
+        secret = self.credentials.secret_key
+        day = request.context["timestamp"][0:8]
+        key = self._keys.get((secret, day))
+        if key is None:
+            k_date = self._sign(f"AWS4{secret}".encode(), day)
+            k_region = self._sign(k_date, self._region_name)
+            k_service = self._sign(k_region, self._service_name)
+            key = self._sign(k_service, "aws4_request")
+            self._keys.clear()  # one live key: the previous day's or secret's is done
+            self._keys[(secret, day)] = key
+        signature: str = self._sign(key, string_to_sign, hex=True)
+        return signature
+
+
+def host_header(url: str) -> str:
+    """The ``Host`` value botocore signs for ``url`` (no default port), computed once per
+    endpoint: with it present, the signer does not parse the URL again for every request."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}.get(parts.scheme):
+        host = f"{host}:{parts.port}"
+    return host
+
+
 class SignedHttp:
     """A client call's hot path: botocore's own SigV4 signer on a keep-alive aiohttp session.
 
@@ -102,6 +141,8 @@ class SignedHttp:
         self._limit = limit
         self._http: aiohttp.ClientSession | None = None
         self._credentials: Any = None
+        self._keys: dict[Any, bytes] = {}
+        self._hosts: dict[str, str] = {}
 
     async def open(self) -> None:
         self._credentials = await self._session.get_credentials()
@@ -126,8 +167,11 @@ class SignedHttp:
         if self._http is None or self._credentials is None:
             return None
         credentials = await self._credentials.get_frozen_credentials()
-        request = AWSRequest(method=method, url=url, data=body, headers=headers)
-        SigV4Auth(credentials, self._service, self._region).add_auth(request)
+        base = url[: url.find("/", url.find("//") + 2) + 1] or url
+        host = self._hosts.get(base) or self._hosts.setdefault(base, host_header(url))
+        sent = {"Host": host, **(headers or {})}
+        request = AWSRequest(method=method, url=url, data=body, headers=sent)
+        SigV4WithKeyCache(credentials, self._service, self._region, self._keys).add_auth(request)
         try:
             async with self._http.request(
                 method, URL(url, encoded=True), data=body, headers=dict(request.headers.items())
