@@ -140,12 +140,28 @@ async def default(request: IntegrationRequest, backends: Backends) -> Outcome:
     return await to_sender(DEFAULT, backends, request.connectionId, HELP_FRAME, None)
 
 
-async def _fan_out(
-    request: IntegrationRequest, backends: Backends, members: list[str], data: bytes
-) -> FanOutResult:
+async def _to_room(
+    route_key: str,
+    request: IntegrationRequest,
+    backends: Backends,
+    members: list[str],
+    data: bytes,
+) -> Outcome:
+    """``data`` to every member; the sender's own copy is the reply where the route replies
+    (one ``@connections`` call fewer per message, whatever the room's size), else a push.
+
+    The sender is always included, even when the room index (eventually consistent) does not
+    list it yet.
+    """
     store = await backends.store()
     api = await backends.push()
-    return await api.fan_out(members, data, on_gone=store.delete_connection)
+    sender = request.connectionId
+    if route_key in REPLYING:
+        others = [member for member in members if member != sender]
+        result = await api.fan_out(others, data, on_gone=store.delete_connection)
+        return Outcome(fan_out=result, reply=data)
+    targets = members if sender in members else [*members, sender]
+    return Outcome(fan_out=await api.fan_out(targets, data, on_gone=store.delete_connection))
 
 
 async def _record_lost(
@@ -174,10 +190,8 @@ async def join_room(request: MessageRequest[JoinRoom], backends: Backends) -> Ou
     except UnknownConnectionError as error:
         return await _record_lost("joinroom", request, backends, error)
     members = await store.room_members(room)
-    if request.connectionId not in members:  # the index is eventually consistent
-        members.append(request.connectionId)
-    result = await _fan_out(request, backends, members, frames.joined_frame(room, request.userId))
-    return Outcome(fan_out=result)
+    data = frames.joined_frame(room, request.userId)
+    return await _to_room("joinroom", request, backends, members, data)
 
 
 @handles("sendmessage")
@@ -191,9 +205,7 @@ async def send_message(request: MessageRequest[SendMessage], backends: Backends)
         frame = frames.error_frame(JOIN_A_ROOM_FIRST)
         return await to_sender("sendmessage", backends, request.connectionId, frame, "no-room")
     members = await store.room_members(sender.room)
-    if request.connectionId not in members:
-        members.append(request.connectionId)
     data = frames.message_frame(
         sender.room, request.userId, request.payload.message, int(time.time() * 1000)
     )
-    return Outcome(fan_out=await _fan_out(request, backends, members, data))
+    return await _to_room("sendmessage", request, backends, members, data)

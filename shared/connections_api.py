@@ -145,7 +145,9 @@ class ConnectionsApi(AioServiceClient):
                     await on_gone(connection_id)
                 return False
 
-        if len(connection_ids) == 1:  # the common reply-to-sender case: no task overhead
+        if not connection_ids:  # a room of one: the sender's copy went back as the reply
+            return FanOutResult(delivered=0)
+        if len(connection_ids) == 1:  # a room of two, a push to one sender: no task overhead
             results = [await push(connection_ids[0])]
         else:
             results = await asyncio.gather(*(push(cid) for cid in connection_ids))

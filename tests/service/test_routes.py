@@ -6,9 +6,12 @@ import json
 from typing import Any
 
 import boto3
+import pytest
 
+from ec2_service.handlers import HANDLERS, Outcome
+from shared.names import INTEGRATION_SECRET_HEADER
 from shared.routes import ROUTES
-from tests.service.conftest import Service
+from tests.service.conftest import SECRET, Service
 from tests.support.moto import CREDENTIALS, REGION
 
 
@@ -51,28 +54,26 @@ async def test_disconnect_is_idempotent(service: Service, dynamodb_endpoint: str
 async def test_join_tells_the_room_and_message_reaches_exactly_the_room(service: Service) -> None:
     for cid, user in [("a=", "alice"), ("b=", "bob"), ("c=", "carol")]:
         await service.connect(cid, user)
-    # Nothing for the sender alone: 204 with no body, so the gateway sends no extra frame.
-    assert await service.join("a=", "alice", "devs") == (204, None)
-    assert (await service.join("b=", "bob", "devs"))[0] == 204
-    assert (await service.join("c=", "carol", "design"))[0] == 204
-    assert _frames(service, "a=") == [
-        {"type": "joined", "room": "devs", "user": "alice"},
-        {"type": "joined", "room": "devs", "user": "bob"},
-    ]
+    # The joiner's own "joined" is its reply; the others get it pushed.
+    joined = {"type": "joined", "room": "devs", "user": "alice"}
+    assert await service.join("a=", "alice", "devs") == (200, joined)
+    assert (await service.join("b=", "bob", "devs"))[0] == 200
+    assert (await service.join("c=", "carol", "design"))[0] == 200
+    assert _frames(service, "a=") == [{"type": "joined", "room": "devs", "user": "bob"}]
     # A "from" in the payload is ignored: the sender is the authorizer's principal.
-    status, body = await service.send(
+    status, reply = await service.send(
         "a=", "alice", {"action": "sendmessage", "message": "hi", "from": "mallory"}
     )
-    assert (status, body) == (204, None)
-    for cid in ("a=", "b="):
-        last = _frames(service, cid)[-1]
+    assert status == 200
+    for last in (reply, _frames(service, "b=")[-1]):
         assert (last["type"], last["from"], last["room"], last["message"]) == (
             "message",
             "alice",
             "devs",
             "hi",
         )
-    assert [f["type"] for f in _frames(service, "c=")] == ["joined"]
+    assert len(_frames(service, "a=")) == 1  # its own message came back as the reply
+    assert _frames(service, "c=") == []
 
 
 def test_every_message_route_replies_and_the_lifecycle_routes_do_not() -> None:
@@ -181,3 +182,25 @@ async def test_a_refused_message_is_told_to_its_sender(service: Service) -> None
         "message": "Your message was refused: payload.message: must not contain NUL characters",
     }
     assert _frames(service, "nul=") == []
+
+
+@pytest.fixture
+def quiet_sendmessage(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replying route whose handler has nothing for the sender (set before the app is built)."""
+
+    async def quiet(request: Any, backends: Any) -> Outcome:
+        return Outcome()
+
+    monkeypatch.setitem(HANDLERS, "sendmessage", quiet)
+
+
+async def test_a_replying_route_with_nothing_to_say_answers_204_without_a_body(
+    quiet_sendmessage: None, service: Service
+) -> None:
+    """No body means no frame: the gateway sends a two-way route's answer only when it has one."""
+    async with service.http.post(
+        service.url + "/sendmessage",
+        data=json.dumps(service.body("q=", payload={"action": "sendmessage", "message": "x"})),
+        headers={"Content-Type": "application/json", INTEGRATION_SECRET_HEADER: SECRET},
+    ) as response:
+        assert (response.status, await response.read()) == (204, b"")
