@@ -153,15 +153,14 @@ async def _to_room(
     The sender is always included, even when the room index (eventually consistent) does not
     list it yet.
     """
-    store = await backends.store()
     api = await backends.push()
     sender = request.connectionId
+    gone = backends.forget_connection
     if route_key in REPLYING:
         others = [member for member in members if member != sender]
-        result = await api.fan_out(others, data, on_gone=store.delete_connection)
-        return Outcome(fan_out=result, reply=data)
+        return Outcome(fan_out=await api.fan_out(others, data, on_gone=gone), reply=data)
     targets = members if sender in members else [*members, sender]
-    return Outcome(fan_out=await api.fan_out(targets, data, on_gone=store.delete_connection))
+    return Outcome(fan_out=await api.fan_out(targets, data, on_gone=gone))
 
 
 async def _record_lost(
@@ -189,7 +188,9 @@ async def join_room(request: MessageRequest[JoinRoom], backends: Backends) -> Ou
         await store.join_room(request.connectionId, room)
     except UnknownConnectionError as error:
         return await _record_lost("joinroom", request, backends, error)
-    members = await store.room_members(room)
+    rooms = await backends.rooms()
+    rooms.forget(room)
+    members = await rooms.members(room)
     data = frames.joined_frame(room, request.userId)
     return await _to_room("joinroom", request, backends, members, data)
 
@@ -204,7 +205,7 @@ async def send_message(request: MessageRequest[SendMessage], backends: Backends)
     if sender.room is None:
         frame = frames.error_frame(JOIN_A_ROOM_FIRST)
         return await to_sender("sendmessage", backends, request.connectionId, frame, "no-room")
-    members = await store.room_members(sender.room)
+    members = await (await backends.rooms()).members(sender.room)
     data = frames.message_frame(
         sender.room, request.userId, request.payload.message, int(time.time() * 1000)
     )

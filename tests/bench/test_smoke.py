@@ -26,6 +26,7 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
         "idle_20",
         "full_default",
         "chat_path",
+        "chat_path_moto_direct",
         "fanout_5",
         "fanout_5_one_by_one",
         *(
