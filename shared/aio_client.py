@@ -149,6 +149,7 @@ class SignedHttp:
         self._http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=self._limit),
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
+            cookie_jar=aiohttp.DummyCookieJar(),  # AWS APIs set no cookies: skip the jar's work
         )
 
     async def close(self) -> None:
