@@ -70,7 +70,7 @@ lint: install
 	$(BIN)/mypy shared ec2_service chalice_app infra wsgate
 
 bench: install
-	$(BIN)/wsgate bench
+	$(BIN)/wsgate bench --capacity --check
 
 # 1,000 clients chat through `wsgate local` for 5 minutes, then the service is killed, the store
 # is killed and the service is paused 35 s (docs/reliability.md). Not part of `make test`, which

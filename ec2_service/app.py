@@ -21,7 +21,13 @@ from sanic.exceptions import SanicException
 
 from ec2_service.backends import Backends
 from ec2_service.caller_auth import CallerSecret, secrets_manager_secret, static_secret
-from ec2_service.handlers import HANDLERS, HandlerError, Outcome, check_handlers, tell_sender
+from ec2_service.handlers import (
+    HANDLERS,
+    HandlerError,
+    Outcome,
+    check_handlers,
+    push_to_sender,
+)
 from ec2_service.input_checks import (
     MAX_BODY_BYTES,
     BadInput,
@@ -35,6 +41,7 @@ from ec2_service.input_checks import (
 )
 from ec2_service.request_log import configure_logging, log_event, log_request
 from ec2_service.settings import ServiceSettings, load_settings
+from shared import frames
 from shared.names import INTEGRATION_SECRET_HEADER
 from shared.routes import CONNECT, DISCONNECT, ROUTES, Route
 
@@ -50,6 +57,11 @@ def _refusal(message: str, errors: list[FieldError], status: int = 400) -> HTTPR
     return json_response(
         {"message": message, "errors": [e.as_dict() for e in errors]}, status=status
     )
+
+
+def _reply(frame: bytes, status: int = 200) -> HTTPResponse:
+    """The frame API Gateway sends the sender as the route response (a replying route)."""
+    return HTTPResponse(frame, status=status, content_type="application/json")
 
 
 def _fields(request: Request) -> dict[str, Any]:
@@ -77,14 +89,19 @@ async def _refuse_or_tell(
     log_fields: dict[str, Any],
 ) -> HTTPResponse:
     """An invalid body: when only the client's part is wrong, tell the client with an error
-    frame and answer 2xx (a 4xx reaches no one on a one-way route); otherwise 400."""
+    frame (the reply of a replying route, else a push) and answer 2xx (a 4xx reaches no one on
+    a one-way route); otherwise 400."""
     log_fields["errors"] = [str(e) for e in errors]
     connection_id = connection_id_of(data)
     clients_fault = all(e.loc.split(".")[0] in CLIENT_PARTS for e in errors)
-    if route.key not in (CONNECT, DISCONNECT) and clients_fault and connection_id:
-        log_fields["connectionId"] = connection_id
-        text = "Your message was refused: " + "; ".join(str(e) for e in errors)
-        if await tell_sender(backends, connection_id, text):
+    if route.key not in (CONNECT, DISCONNECT) and clients_fault:
+        frame = frames.error_frame("Your message was refused: " + "; ".join(str(e) for e in errors))
+        if connection_id:
+            log_fields["connectionId"] = connection_id
+        if route.reply:
+            log_fields["reason"] = "refused-sender-told"
+            return _reply(frame)
+        if connection_id and await push_to_sender(backends, connection_id, frame):
             log_fields["reason"] = "refused-sender-told"
             body = {"message": "Invalid request body; the sender was told", "toldSender": True}
             return json_response(body | {"errors": [e.as_dict() for e in errors]})
@@ -130,6 +147,10 @@ def _route_view(route: Route, backends: Backends, settings: ServiceSettings) -> 
             )
         if outcome.reason:
             log_fields["reason"] = outcome.reason
+        if outcome.reply is not None:
+            return _reply(outcome.reply, outcome.status)
+        if route.reply and 200 <= outcome.status < 300:
+            return HTTPResponse(status=204)
         return json_response(outcome.body, status=outcome.status)
 
     view.__name__ = f"route_{route.path.strip('/') or 'root'}"

@@ -7,6 +7,7 @@ another host and grow a new client, never freed, for every distinct value it sen
 
 from __future__ import annotations
 
+from ec2_service.room_cache import RoomMembers
 from ec2_service.settings import ServiceSettings
 from shared.connection_store import ConnectionStore
 from shared.connections_api import ConnectionsApi
@@ -28,6 +29,7 @@ class Backends:
         self.settings = settings
         self._store: ConnectionStore | None = None
         self._push: ConnectionsApi | None = None
+        self._rooms: RoomMembers | None = None
         self.clients_opened = 0
         """How many AWS clients this process has created: 2 for its whole life."""
 
@@ -41,6 +43,7 @@ class Backends:
                 max_pool_connections=max(settings.fanout_concurrency, 10),
             )
             self._store = await store.__aenter__()
+            self._rooms = RoomMembers(self._store.room_members)
             self.clients_opened += 1
         if self._push is None:
             push = ConnectionsApi(
@@ -57,6 +60,20 @@ class Backends:
         assert self._store is not None
         return self._store
 
+    async def rooms(self) -> RoomMembers:
+        """Room members, remembered briefly (``ec2_service.room_cache``)."""
+        if self._rooms is None:
+            await self.open()
+        assert self._rooms is not None
+        return self._rooms
+
+    async def forget_connection(self, connection_id: str) -> None:
+        """A push answered 410: delete the record and drop it from remembered rooms."""
+        if self._rooms is not None:
+            self._rooms.drop(connection_id)
+        store = await self.store()
+        await store.delete_connection(connection_id)
+
     async def push(self) -> ConnectionsApi:
         if self._push is None:
             await self.open()
@@ -70,3 +87,4 @@ class Backends:
             await self._push.__aexit__(None, None, None)
         self._store = None
         self._push = None
+        self._rooms = None

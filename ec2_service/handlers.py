@@ -32,6 +32,10 @@ RECORD_LOST = (
 )
 
 
+REPLYING = frozenset(route.key for route in ROUTES if route.reply)
+"""Routes whose answer body API Gateway sends to the sender (``Route.reply``)."""
+
+
 @dataclass
 class Outcome:
     """What a handler did, for the response and the request's log line."""
@@ -41,18 +45,30 @@ class Outcome:
     fan_out: FanOutResult | None = None
     reason: str | None = None
     """Why the request was not served as asked, for the log line."""
+    reply: bytes | None = None
+    """A frame for the sender alone, answered as the body of a replying route."""
 
 
-async def tell_sender(backends: Backends, connection_id: str, message: str) -> bool:
-    """Push an error frame to the sender; True when it was delivered.
+async def push_to_sender(backends: Backends, connection_id: str, frame: bytes) -> bool:
+    """Push a frame to the sender through ``@connections``; True when it was delivered.
 
-    A push rather than the integration's response: these routes are one-way (the gateway sends
-    the client nothing from the integration's answer), and a non-2xx answer reaches no one
-    either, so ``@connections`` is the only way the client learns its message went nowhere.
+    Only for routes that do not reply: there the gateway sends the client nothing from the
+    integration's answer, so a push is the only way the client learns what happened.
     """
     api = await backends.push()
-    result = await api.fan_out([connection_id], frames.error_frame(message))
+    result = await api.fan_out([connection_id], frame)
     return result.delivered == 1
+
+
+async def to_sender(
+    route_key: str, backends: Backends, connection_id: str, frame: bytes, reason: str | None
+) -> Outcome:
+    """A frame for the sender only: the route response where the route replies (no extra
+    hop: the answer travels back on the integration call already made), else a push."""
+    if route_key in REPLYING:
+        return Outcome(reply=frame, reason=reason)
+    delivered = await push_to_sender(backends, connection_id, frame)
+    return Outcome(fan_out=FanOutResult(delivered=int(delivered)), reason=reason)
 
 
 class HandlerError(Exception):
@@ -115,27 +131,51 @@ async def disconnect(request: DisconnectRequest, backends: Backends) -> Outcome:
     return Outcome()
 
 
+HELP_FRAME = frames.help_frame()
+"""The same for every caller (it depends on the route table only): encoded once."""
+
+
 @handles(DEFAULT)
 async def default(request: IntegrationRequest, backends: Backends) -> Outcome:
-    api = await backends.push()
-    result = await api.fan_out([request.connectionId], frames.help_frame())
-    return Outcome(fan_out=result)
+    return await to_sender(DEFAULT, backends, request.connectionId, HELP_FRAME, None)
 
 
-async def _fan_out(
-    request: IntegrationRequest, backends: Backends, members: list[str], data: bytes
-) -> FanOutResult:
-    store = await backends.store()
+async def _to_room(
+    route_key: str,
+    request: IntegrationRequest,
+    backends: Backends,
+    members: list[str],
+    data: bytes,
+) -> Outcome:
+    """``data`` to every member; the sender's own copy is the reply where the route replies
+    (one ``@connections`` call fewer per message, whatever the room's size), else a push.
+
+    The sender is always included, even when the room index (eventually consistent) does not
+    list it yet.
+    """
     api = await backends.push()
-    return await api.fan_out(members, data, on_gone=store.delete_connection)
+    sender = request.connectionId
+    gone = backends.forget_connection
+    if route_key in REPLYING:
+        others = [member for member in members if member != sender]
+        return Outcome(fan_out=await api.fan_out(others, data, on_gone=gone), reply=data)
+    targets = members if sender in members else [*members, sender]
+    return Outcome(fan_out=await api.fan_out(targets, data, on_gone=gone))
 
 
 async def _record_lost(
-    request: IntegrationRequest, backends: Backends, error: UnknownConnectionError
+    route_key: str,
+    request: IntegrationRequest,
+    backends: Backends,
+    error: UnknownConnectionError,
 ) -> Outcome:
     """The sender has no record (the store lost it, or it never connected): tell it, and
-    answer 2xx so the gateway does not add an error of its own; 404 when no one heard."""
-    if await tell_sender(backends, request.connectionId, RECORD_LOST):
+    answer 2xx so the gateway does not add an error of its own; on a route that does not
+    reply, 404 when the push found no one to tell."""
+    frame = frames.error_frame(RECORD_LOST)
+    if route_key in REPLYING:
+        return Outcome(reply=frame, reason="record-lost")
+    if await push_to_sender(backends, request.connectionId, frame):
         return Outcome(200, {"message": str(error), "toldSender": True}, reason="record-lost")
     raise HandlerError(404, str(error))
 
@@ -147,12 +187,12 @@ async def join_room(request: MessageRequest[JoinRoom], backends: Backends) -> Ou
     try:
         await store.join_room(request.connectionId, room)
     except UnknownConnectionError as error:
-        return await _record_lost(request, backends, error)
-    members = await store.room_members(room)
-    if request.connectionId not in members:  # the index is eventually consistent
-        members.append(request.connectionId)
-    result = await _fan_out(request, backends, members, frames.joined_frame(room, request.userId))
-    return Outcome(fan_out=result)
+        return await _record_lost("joinroom", request, backends, error)
+    rooms = await backends.rooms()
+    rooms.forget(room)
+    members = await rooms.members(room)
+    data = frames.joined_frame(room, request.userId)
+    return await _to_room("joinroom", request, backends, members, data)
 
 
 @handles("sendmessage")
@@ -160,15 +200,13 @@ async def send_message(request: MessageRequest[SendMessage], backends: Backends)
     store = await backends.store()
     sender = await store.get_connection(request.connectionId)
     if sender is None:
-        return await _record_lost(request, backends, UnknownConnectionError(request.connectionId))
+        missing = UnknownConnectionError(request.connectionId)
+        return await _record_lost("sendmessage", request, backends, missing)
     if sender.room is None:
-        api = await backends.push()
-        result = await api.fan_out([request.connectionId], frames.error_frame(JOIN_A_ROOM_FIRST))
-        return Outcome(fan_out=result)
-    members = await store.room_members(sender.room)
-    if request.connectionId not in members:
-        members.append(request.connectionId)
+        frame = frames.error_frame(JOIN_A_ROOM_FIRST)
+        return await to_sender("sendmessage", backends, request.connectionId, frame, "no-room")
+    members = await (await backends.rooms()).members(sender.room)
     data = frames.message_frame(
         sender.room, request.userId, request.payload.message, int(time.time() * 1000)
     )
-    return Outcome(fan_out=await _fan_out(request, backends, members, data))
+    return await _to_room("sendmessage", request, backends, members, data)

@@ -32,9 +32,17 @@ from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
 
 MOCK_TEMPLATE = '{"statusCode": 200}'
+"""The MOCK request template; without ``statusCode`` API Gateway fails with a config error."""
 MOCK_REPLY = '{"routeKey": "$context.routeKey", "connectionId": "$context.connectionId"}'
 """What a MOCK two-way route answers: enough to see routing work, as the tutorial's step 1."""
-"""The MOCK request template; without ``statusCode`` API Gateway fails with a config error."""
+PASSTHROUGH_REPLY = "$input.body"
+"""The integration response template of a replying HTTP route: the service's body, as is.
+
+A non-proxy integration needs an integration response (without one API Gateway logs "No
+match for output mapping and no default output mapping configured"), and a route response
+to send anything back: https://docs.aws.amazon.com/apigateway/latest/developerguide/
+apigateway-websocket-api-integration-responses.html and .../apigateway-websocket-api-route-
+response.html. The service answers 204 with no body when it has nothing for the sender."""
 INTEGRATION_TIMEOUT_MS = 29_000
 
 
@@ -85,12 +93,13 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
     for route in options.routes:
         integration = template.add_resource(_integration(route, api, options))
         inputs.append(integration)
-        two_way = options.integration == "mock" and route.key not in (CONNECT, DISCONNECT)
-        if options.integration == "mock":
+        mock = options.integration == "mock"
+        two_way = route.reply or (mock and route.key not in (CONNECT, DISCONNECT))
+        if mock or two_way:
             response: dict[str, Any] = {}
             if two_way:
                 response = {
-                    "ResponseTemplates": {"$default": MOCK_REPLY},
+                    "ResponseTemplates": {"$default": MOCK_REPLY if mock else PASSTHROUGH_REPLY},
                     "TemplateSelectionExpression": TEMPLATE_SELECTION_EXPRESSION,
                 }
             inputs.append(

@@ -2,12 +2,14 @@
 
 One class with an async API (aiobotocore: the same botocore models and retry modes as boto3,
 without blocking the event loop). The service and the ops Lambda both use it, so the table
-layout lives in ``shared.connections_table`` and the access patterns live here, once.
+layout lives in ``shared.connections_table`` and the access patterns live here, once. The
+item calls of the message path go out on the signed fast path (``shared.dynamodb_fast``).
 """
 
 from __future__ import annotations
 
 import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +26,7 @@ from shared.connections_table import (
     TTL_ATTRIBUTE,
     USER_ATTRIBUTE,
 )
+from shared.dynamodb_fast import FastDynamoDB
 
 RETRIES = {"mode": "standard", "max_attempts": 5}
 """botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx."""
@@ -87,6 +90,19 @@ class ConnectionStore(AioServiceClient):
             config=AioConfig(retries=RETRIES, max_pool_connections=max_pool_connections),
         )
         self.table_name = table_name
+        self._fast: FastDynamoDB | None = None
+        self._pool = max_pool_connections
+
+    async def _opened(self, exit_stack: AsyncExitStack) -> None:
+        self._fast = FastDynamoDB(self.client, self._region, self._session, self._pool)
+        await self._fast.open()
+        exit_stack.push_async_callback(self._fast.close)
+
+    async def _call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """One DynamoDB call: the fast path, which answers exactly as the client would."""
+        if self._fast is None:
+            raise RuntimeError("ConnectionStore is not open: use it as 'async with'")
+        return await self._fast.call(operation, params)
 
     async def put_connection(
         self,
@@ -108,18 +124,19 @@ class ConnectionStore(AioServiceClient):
         }
         if source_ip:
             item["sourceIp"] = {"S": source_ip}
-        await self.client.put_item(TableName=self.table_name, Item=item)
+        await self._call("PutItem", TableName=self.table_name, Item=item)
         return ConnectionRecord.from_item(item)
 
     async def delete_connection(self, connection_id: str) -> None:
         """Forget a connection; deleting an unknown id is not an error (``$disconnect`` may
         arrive after a 410 cleanup already removed the record)."""
-        await self.client.delete_item(
-            TableName=self.table_name, Key={PARTITION_KEY: {"S": connection_id}}
+        await self._call(
+            "DeleteItem", TableName=self.table_name, Key={PARTITION_KEY: {"S": connection_id}}
         )
 
     async def get_connection(self, connection_id: str) -> ConnectionRecord | None:
-        response = await self.client.get_item(
+        response = await self._call(
+            "GetItem",
             TableName=self.table_name,
             Key={PARTITION_KEY: {"S": connection_id}},
             ConsistentRead=True,
@@ -130,7 +147,8 @@ class ConnectionStore(AioServiceClient):
     async def join_room(self, connection_id: str, room: str) -> ConnectionRecord:
         """Move a connection into ``room``; conditional, so a join can never create a record."""
         try:
-            response = await self.client.update_item(
+            response = await self._call(
+                "UpdateItem",
                 TableName=self.table_name,
                 Key={PARTITION_KEY: {"S": connection_id}},
                 UpdateExpression="SET #room = :room",
@@ -146,7 +164,8 @@ class ConnectionStore(AioServiceClient):
         return ConnectionRecord.from_item(response["Attributes"])
 
     async def room_members(self, room: str, *, page_size: int | None = None) -> list[str]:
-        """Connection ids in ``room``, through the room index, following every page."""
+        """Connection ids in ``room``, through the room index, following every page (as
+        botocore's paginator does: ``LastEvaluatedKey`` becomes ``ExclusiveStartKey``)."""
         members: list[str] = []
         request: dict[str, Any] = {
             "TableName": self.table_name,
@@ -158,9 +177,12 @@ class ConnectionStore(AioServiceClient):
         }
         if page_size:
             request["Limit"] = page_size
-        async for page in self.client.get_paginator("query").paginate(**request):
+        while True:
+            page = await self._call("Query", **request)
             members.extend(item[PARTITION_KEY]["S"] for item in page.get("Items", []))
-        return members
+            if "LastEvaluatedKey" not in page:
+                return members
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     async def _scan_ids(self, **filters: Any) -> list[str]:
         ids: list[str] = []

@@ -51,6 +51,10 @@ class Route:
     api_key_required: bool = False
     """Whether an API key is required: only meaningful on ``$connect``, where keys are presented."""
     description: str = ""
+    reply: bool = False
+    """Two-way: the integration's answer body is sent to the sender as the route response, so
+    a frame meant only for the sender (help, "join a room first", a refusal) needs no
+    ``@connections`` call. An empty answer (204) sends nothing."""
     fields: tuple[str, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +62,11 @@ class Route:
             raise ValueError(f"route key {self.key!r}: custom route keys may not start with '$'")
         if (self.authorizer or self.api_key_required) and self.key != CONNECT:
             raise ValueError(f"route {self.key!r}: authorizers and API keys apply to $connect only")
+        if self.reply and self.key in (CONNECT, DISCONNECT):
+            raise ValueError(
+                f"route {self.key!r}: only message routes can reply (a $connect answer only "
+                "accepts or refuses the handshake; after $disconnect the socket is closed)"
+            )
         if not self.path.startswith("/"):
             raise ValueError(f"route {self.key!r}: integration path must start with '/'")
         if self.client_model is not None:
@@ -103,6 +112,7 @@ ROUTES: tuple[Route, ...] = (
         path="/default",
         integration_model=DefaultRequest,
         description="Anything that matches no action: reply with the list of valid actions.",
+        reply=True,
     ),
     Route(
         key="joinroom",
@@ -111,6 +121,7 @@ ROUTES: tuple[Route, ...] = (
         integration_model=MessageRequest[JoinRoom],
         client_model=JoinRoom,
         description="Join a chat room (leaving the previous one).",
+        reply=True,
     ),
     Route(
         key="sendmessage",
@@ -119,6 +130,7 @@ ROUTES: tuple[Route, ...] = (
         integration_model=MessageRequest[SendMessage],
         client_model=SendMessage,
         description="Send a message to everyone in your room.",
+        reply=True,
     ),
 )
 

@@ -11,7 +11,10 @@ from pathlib import Path
 
 def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "wsgate.cli", "bench", "--smoke", "--output", str(tmp_path)],
+        [
+            *(sys.executable, "-m", "wsgate.cli", "bench", "--smoke", "--capacity"),
+            *("--output", str(tmp_path)),
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -26,6 +29,7 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
         "idle_20",
         "full_default",
         "chat_path",
+        "chat_path_moto_direct",
         "fanout_5",
         "fanout_5_one_by_one",
         *(
@@ -42,4 +46,9 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     assert "gateway_mock_vs_baseline_echo" in results["ratios"]
     assert "push_wsgate_rtt10ms_vs_boto3_threads" in results["ratios"]
     assert (tmp_path / "latency.png").stat().st_size > 1000
+    capacity = results["capacity"]
+    assert set(capacity["rooms"]) == {"1", "10"} and capacity["lost"] == 0
+    assert capacity["rooms"]["1"]["cpu_ms_per_message"] >= 0  # /proc ticks are 10 ms
+    assert results["cold_start"]["imports"]["chalice_app.app"]["median_ms"] > 0
+    assert results["cold_start"]["package"]["total_bytes"] > 0
     assert "baseline_echo" in done.stdout

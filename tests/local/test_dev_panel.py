@@ -80,10 +80,14 @@ async def test_connections_carry_rooms_and_push_and_kick_reach_the_socket(
 
 
 async def test_event_stream_is_relayed_to_the_page_origin(chat_stack: RunningStack) -> None:
+    # Two members: the sender's own copy is its route response, the other's is a push.
     carol = await _join(chat_stack, "carol", "relay-room")
+    bob = await _join(chat_stack, "bob", "relay-room")
     await carol.send(json.dumps({"action": "sendmessage", "message": "relayed?"}))
-    await asyncio.wait_for(carol.recv(), 20)
+    while "relayed?" not in await asyncio.wait_for(bob.recv(), 20):
+        pass
     await carol.close()
+    await bob.close()
     previews: list[str] = []
     events_url = f"{chat_stack.facts['consoleUrl']}dev/events"
     async with (

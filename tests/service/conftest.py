@@ -65,7 +65,8 @@ class Service:
         secret: str | None = SECRET,
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
-        """Call the service as API Gateway does (with the caller secret) unless told not to."""
+        """Call the service as API Gateway does (with the caller secret) unless told not to;
+        the body is None when the service answered none (a replying route with nothing to say)."""
         data = body if isinstance(body, (bytes, str)) else None
         sent = {"Content-Type": "application/json"} | (headers or {})
         if secret is not None:
@@ -76,7 +77,8 @@ class Service:
             data=data if data is not None else json.dumps(body).encode(),
             headers=sent,
         ) as response:
-            return response.status, await response.json(content_type=None)
+            raw = await response.read()
+            return response.status, json.loads(raw) if raw else None
 
     async def connect(self, connection_id: str, user: str) -> None:
         self.endpoint.open_ids.add(connection_id)

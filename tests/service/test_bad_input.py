@@ -174,16 +174,23 @@ async def test_bad_requests_get_4xx_naming_the_field_and_change_nothing(
             status = response.status
         answer = json.loads(text)
         problems = []
-        if status != case.status:
+        route = next((r for r in ROUTES if r.path == case.path), None)
+        if route is not None and route.reply and answer.get("type") == "error":
+            # A replying route tells the sender which of its fields is wrong, as its reply.
+            if (status, case.status) != (200, 400):
+                problems.append(f"status {status} with a reply frame, expected {case.status}")
+            if case.loc is not None and f"{case.loc}:" not in answer["message"]:
+                problems.append(f"reply {answer['message']!r} does not name {case.loc!r}")
+        elif status != case.status:
             problems.append(f"status {status}, expected {case.status}")
+        elif case.loc is not None and (
+            not answer.get("errors") or answer["errors"][0]["loc"] != case.loc
+        ):
+            problems.append(f"errors {answer.get('errors')}, expected loc {case.loc!r}")
         if "message" not in answer:
             problems.append("no message")
         if "Traceback" in text or any(name in text for name in internal_names):
             problems.append("internal detail in the answer")
-        if case.loc is not None and (
-            not answer.get("errors") or answer["errors"][0]["loc"] != case.loc
-        ):
-            problems.append(f"errors {answer.get('errors')}, expected loc {case.loc!r}")
         if problems:
             failures.append(f"{case.name}: {'; '.join(problems)}: {text[:300]}")
     assert not failures, "\n".join(failures)

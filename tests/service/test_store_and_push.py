@@ -98,3 +98,25 @@ async def test_throttled_and_failed_pushes_are_retried_with_backoff(
         assert endpoint.attempts["b="] == 2  # fast path 500, then botocore: 410
     finally:
         await endpoint.stop()
+
+
+async def test_fan_out_overlaps_slow_pushes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """200 members behind a 20 ms ``@connections`` round trip: one by one that is 4 s at the
+    very least; bounded concurrency (the service's default) must finish far below it. The
+    bound (1.5 s) leaves room for a loaded 2-core machine; concurrency 1 cannot meet it."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    endpoint = ConnectionsEndpoint(delay_s=0.020)
+    url = await endpoint.start()
+    ids = [f"slow{i:03d}=" for i in range(200)]
+    endpoint.open_ids.update(ids)
+    try:
+        async with ConnectionsApi(url, region=REGION) as api:
+            await api.fan_out(ids[:5], b"warm-up")  # credentials and first connections
+            started = time.perf_counter()
+            result = await api.fan_out(ids, b'{"type":"message"}')
+            elapsed = time.perf_counter() - started
+        assert result.delivered == 200
+        assert elapsed < 1.5, f"200 pushes at 20 ms took {elapsed:.2f}s: not overlapped"
+    finally:
+        await endpoint.stop()

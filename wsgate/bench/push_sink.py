@@ -31,16 +31,24 @@ def build_app(delay_s: float, signed: bool = True) -> web.Application:
         else None
     )
 
+    received = {"posts": 0}
+
     async def post(request: web.Request) -> web.Response:
         if (denied := await refused(request, verifier)) is not None:
             return denied
         await request.read()
         if delay_s:
             await asyncio.sleep(delay_s)
+        received["posts"] += 1
         return web.Response(status=200)
+
+    async def count(request: web.Request) -> web.Response:
+        """How many pushes arrived: the capacity bench checks nothing was lost."""
+        return web.json_response(received)
 
     app = web.Application()
     app.router.add_post("/{stage}/@connections/{id}", post)
+    app.router.add_get("/count", count)
     return app
 
 

@@ -13,10 +13,6 @@ from typing import Any
 
 from wsgate.bench.push_clients import CLIENTS
 
-TARGETS = {
-    "gateway overhead >= 50% of baseline echo": ("gateway_mock", "baseline_echo", 0.5),
-}
-
 
 def machine() -> dict[str, Any]:
     versions: dict[str, str | None] = {}
@@ -100,9 +96,14 @@ def table(scenarios: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def write(scenarios: dict[str, dict[str, Any]], directory: Path) -> tuple[Path, Path]:
+def document(scenarios: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """What ``results.json`` holds and ``wsgate bench --check`` reads."""
+    return {"machine": machine(), "ratios": ratios(scenarios), "scenarios": scenarios, **extra}
+
+
+def write(document: dict[str, Any], directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
-    document = {"machine": machine(), "ratios": ratios(scenarios), "scenarios": scenarios}
+    scenarios = document["scenarios"]
     json_path = directory / "results.json"
     json_path.write_text(json.dumps(document, indent=2) + "\n")
     png_path = directory / "latency.png"

@@ -34,6 +34,7 @@ from wsgate.bench.processes import (
 )
 from wsgate.bench.push_clients import compare as compare_push_clients
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
+from wsgate.local.processes import Child, Supervisor, free_port, python_module
 from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
 
 STORE_CALLS_PER_CHAT_MESSAGE = 2
@@ -170,11 +171,31 @@ async def echo_and_gateway(sizes: Sizes, results: Results, progress: Progress) -
             await gateway_server.stop()
 
 
-def _start_stack(directory: Path, concurrency: int) -> tuple[LocalStack, LocalStackInfo]:
+def _start_stack(
+    directory: Path, concurrency: int, keep_alive_store: bool = True
+) -> tuple[LocalStack, LocalStackInfo]:
+    """The local stack; with ``keep_alive_store`` the service reaches moto through a
+    keep-alive proxy (``wsgate.bench.delay_proxy``, no delay), as it reaches DynamoDB.
+
+    moto's werkzeug server closes the connection after every answer, so without the proxy the
+    service pays a TCP connect per store call that DynamoDB never makes it pay; the proxy's
+    CPU is reported as its own process (``store_proxy``).
+    """
+    extra: dict[str, Any] = {}
+    proxy: Child | None = None
+    if keep_alive_store:
+        moto_port, proxy_port = free_port(), free_port()
+        proxy_url = f"http://127.0.0.1:{proxy_port}"
+        supervisor = Supervisor(directory / "proxy-logs")
+        argv = ["--port", str(proxy_port), "--upstream", f"http://127.0.0.1:{moto_port}"]
+        proxy = supervisor.start(
+            "store_proxy", python_module("wsgate.bench.delay_proxy", *argv), {}
+        )
+        supervisor.wait_ready(proxy, proxy_url + "/")
+        extra = {"moto_port": moto_port, "dynamodb_endpoint": proxy_url}
     options = LocalOptions(
         gateway_port=0,
         service_port=0,
-        moto_port=0,
         console_port=0,
         state_dir=directory,
         users=("bench", "sender", "member"),
@@ -182,13 +203,19 @@ def _start_stack(directory: Path, concurrency: int) -> tuple[LocalStack, LocalSt
         log_level="WARNING",
         gateway_log_level="OFF",
         fanout_concurrency=concurrency,
+        **({"moto_port": 0} | extra),
     )
     stack = LocalStack(options, echo=lambda _: None)
+    if proxy is not None:  # stopped with the stack, and measured with it
+        stack.supervisor.children.append(proxy)
     try:
-        return stack, stack.start()
+        info = stack.start()
     except BaseException:
         stack.stop()
         raise
+    if proxy is not None:
+        info.pids["store_proxy"] = proxy.process.pid
+    return stack, info
 
 
 def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
@@ -334,8 +361,13 @@ async def full_path(sizes: Sizes, results: Results, progress: Progress) -> None:
                 results.add(f"fanout_{n}", await _fan_out_scenario(info, n, sizes.fan_out_sends))
         finally:
             await asyncio.to_thread(stack.stop)
-        stack, info = await asyncio.to_thread(_start_stack, Path(directory) / "serial", 1)
+        serial = Path(directory) / "serial"
+        stack, info = await asyncio.to_thread(_start_stack, serial, 1, False)
         try:
+            progress("chat path, moto direct (a TCP connection per store call)")
+            auth = {"Authorization": f"Bearer {info.tokens['bench']}"}
+            spec = _echo_spec(info.websocket_url, sizes, payload, auth, setup)
+            results.add("chat_path_moto_direct", await _with_cpu(info, run_client(spec), total))
             n = sizes.one_by_one_n
             progress(f"fan-out N={n} one by one (concurrency 1)")
             sends = max(2, sizes.fan_out_sends // 3)
