@@ -14,15 +14,18 @@ from chalice import Chalice, Rate
 
 try:  # inside the deployment package
     from chalicelib import authorizer as auth
+    from chalicelib import lambda_routes
     from chalicelib import ops as ops_logic
     from chalicelib.secret_parameter import get_secret
 except ModuleNotFoundError:  # imported from the repository root
     from chalice_app.chalicelib import authorizer as auth
+    from chalice_app.chalicelib import lambda_routes
     from chalice_app.chalicelib import ops as ops_logic
     from chalice_app.chalicelib.secret_parameter import get_secret
 
 app = Chalice(app_name="wsgate")
 app.log.setLevel(logging.INFO)
+app.register_blueprint(lambda_routes.blueprint)  # the backend="lambda" WebSocket routes
 
 
 @app.lambda_function(name="authorizer")

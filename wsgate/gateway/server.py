@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from wsgate.gateway import errors
+from wsgate.gateway import errors, lambda_runtime
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
     invoke,
@@ -379,6 +379,7 @@ class RunningGateway:
         await self.runner.cleanup()
         if self.gateway.session is not None:
             await self.gateway.session.close()
+        await lambda_runtime.close()
 
 
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
