@@ -20,7 +20,10 @@ from websockets.exceptions import InvalidStatus
 from tests.gateway.conftest import GatewayFactory
 
 CODE = str(Path(__file__).parent / "lambda_code")
-URI = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${F}/invocations"
+URI = (
+    "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+    "/functions/${F}/invocations"
+)
 
 
 def _function(handler: str, timeout: int = 3, **env: str) -> dict[str, Any]:
@@ -152,7 +155,7 @@ async def test_two_way_proxy_route_answers_with_the_functions_body(
     assert context["memory_limit_in_mb"] == "256"  # a string, as in awslambdaric
     assert 0 < context["remaining_ms"] <= 3000
     assert context["aws_request_id"]
-    connect_event = json.loads((tmp_path / "connect.json").read_text())
+    connect_event = await _wait_for_file(tmp_path / "connect.json")
     assert connect_event["queryStringParameters"] == {"room": "a"}
     assert connect_event["requestContext"]["identity"]["userAgent"] == "pytest-ws"
     disconnect_event = await _wait_for_file(tmp_path / "disconnect.json")
@@ -162,8 +165,8 @@ async def test_two_way_proxy_route_answers_with_the_functions_body(
 
 async def _wait_for_file(path: Path) -> Any:
     for _ in range(200):
-        if path.exists():
-            return json.loads(path.read_text())
+        if await asyncio.to_thread(path.exists):
+            return json.loads(await asyncio.to_thread(path.read_text))
         await asyncio.sleep(0.05)
     raise AssertionError(f"{path} never written")
 
