@@ -20,7 +20,7 @@ from infra.template import synthesize
 from shared.client_messages import ClientMessage
 from shared.integration_models import MessageRequest
 from shared.names import INTEGRATION_SECRET_STAGE_VARIABLE
-from shared.routes import ROUTES, Route
+from shared.routes import ROUTES, Route, lambda_routes
 
 AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-prod-authorizer"
 OTHER_AUTHORIZER = "arn:aws:lambda:eu-west-1:123456789012:function:wsgate-dev-authorizer"
@@ -36,6 +36,13 @@ VARIANTS = {
     "mock": SynthOptions(integration="mock", open_connect=True),
     "browser-keys": SynthOptions(
         api_key_source="authorizer", identity_source="querystring", authorizer_arn=AUTHORIZER
+    ),
+    "lambda-arns-from-chalice": SynthOptions(
+        authorizer_arn=AUTHORIZER,
+        lambda_arns=tuple(
+            (r.function_name, f"arn:aws:lambda:us-east-1:123456789012:function:x-{r.key}")
+            for r in lambda_routes()
+        ),
     ),
 }
 
@@ -114,6 +121,12 @@ def test_every_route_has_its_integration_template_and_model(
         props = routes[route.key]["Properties"]
         target = props["Target"]["Fn::Join"][1][1]["Ref"]
         integration = integrations[target]["Properties"]
+        if route.model_name:
+            assert props["RequestModels"] == {route.key: route.model_name}
+            assert props["ModelSelectionExpression"] == "$request.body.action"
+        if route.backend == "lambda" and variant != "mock":
+            assert integration["IntegrationType"] == "AWS_PROXY"  # tests/infra/test_lambda_routes
+            continue
         template_text = integration["RequestTemplates"]["$default"]
         assert integration["TemplateSelectionExpression"] == "\\$default"
         if variant == "mock":
@@ -122,9 +135,6 @@ def test_every_route_has_its_integration_template_and_model(
         else:
             assert integration["IntegrationMethod"] == route.method
             assert template_text == route.request_template
-        if route.model_name:
-            assert props["RequestModels"] == {route.key: route.model_name}
-            assert props["ModelSelectionExpression"] == "$request.body.action"
     models = {
         m["Properties"]["Name"] for m in _of_type(template, "AWS::ApiGatewayV2::Model").values()
     }
@@ -135,6 +145,8 @@ def test_vpc_link_integrations_use_the_stage_variable_and_nlb(templates: dict[st
     template = templates["vpc-link"]
     for integration in _of_type(template, "AWS::ApiGatewayV2::Integration").values():
         props = integration["Properties"]
+        if props["IntegrationType"] == "AWS_PROXY":
+            continue  # a backend="lambda" route
         assert props["ConnectionType"] == "VPC_LINK"
         # A plain string, not Fn::Sub: inside Fn::Sub it would have to be written ${!...}.
         assert props["ConnectionId"] == "${stageVariables.vpcLinkId}"
