@@ -17,6 +17,7 @@ from pydantic import Field
 from infra.accepted_findings import CHECKOV
 from infra.options import SynthOptions
 from infra.template import synthesize
+from infra.websocket_api import logical_name
 from shared.client_messages import ClientMessage
 from shared.integration_models import MessageRequest
 from shared.names import INTEGRATION_SECRET_STAGE_VARIABLE
@@ -380,6 +381,11 @@ def test_synth_cli_writes_yaml_and_reads_chalice_output(
         "resources": [
             {"name": "ops", "resource_type": "lambda_function", "lambda_arn": OTHER_AUTHORIZER},
             {"name": "authorizer", "resource_type": "lambda_function", "lambda_arn": AUTHORIZER},
+            *(
+                {"name": r.function_name, "resource_type": "lambda_function", "lambda_arn": arn}
+                for r in lambda_routes()
+                for arn in [AUTHORIZER.replace("authorizer", r.function_name)]
+            ),
         ]
     }
     (tmp_path / "deployed").mkdir()
@@ -390,6 +396,11 @@ def test_synth_cli_writes_yaml_and_reads_chalice_output(
     assert written["Resources"]["AuthorizerInvokePermission"]["Properties"]["FunctionName"] == (
         AUTHORIZER
     )
+    for route in lambda_routes():
+        permission = written["Resources"][f"{logical_name(route)}InvokePermission"]
+        assert permission["Properties"]["FunctionName"] == AUTHORIZER.replace(
+            "authorizer", route.function_name
+        )
 
 
 def test_synth_cli_without_an_authorizer_fails_with_the_way_out() -> None:
