@@ -7,7 +7,7 @@ from typing import Any
 
 import boto3
 
-from shared.routes import ROUTES
+from shared.routes import lambda_routes, service_routes
 from tests.service.conftest import Service
 from tests.support.moto import CREDENTIALS, REGION
 
@@ -25,10 +25,13 @@ def _frames(service: Service, connection_id: str) -> list[Any]:
 
 
 async def test_every_route_in_the_table_is_served(service: Service) -> None:
-    for route in ROUTES:
+    for route in service_routes():
         status, body = await service.call(route.method, route.path, b"{}")
         assert status == 400, route.key  # reachable, and the empty body is refused
         assert body["message"] == "Invalid request body"
+    for route in lambda_routes():
+        status, _ = await service.call(route.method, route.path, b"{}")
+        assert status == 404, route.key  # a Chalice function serves it, not the fleet
 
 
 async def test_connect_stores_the_record_with_ttl(service: Service, dynamodb_endpoint: str) -> None:
@@ -99,7 +102,11 @@ async def test_default_sends_the_help_frame(service: Service) -> None:
     assert status == 200
     (frame,) = _frames(service, "lost=")
     assert frame["type"] == "help"
-    assert frame["actions"] == {"joinroom": ["roomname"], "sendmessage": ["message"]}
+    assert frame["actions"] == {
+        "joinroom": ["roomname"],
+        "sendmessage": ["message"],
+        "listrooms": [],
+    }
 
 
 async def test_gone_connections_are_deleted_during_fan_out(
