@@ -118,6 +118,8 @@ class LambdaRuntime:
     def __init__(self) -> None:
         self._idle: dict[str, list[_Worker]] = {}
         self._all: set[_Worker] = set()
+        self.gateway_url: str | None = None
+        """The local gateway's base URL: functions' ``@connections`` calls are sent there."""
 
     async def _worker(self, spec: FunctionSpec) -> _Worker:
         idle = self._idle.setdefault(spec.arn, [])
@@ -130,6 +132,7 @@ class LambdaRuntime:
             sys.executable,
             "-m",
             "wsgate.gateway.lambda_worker",
+            f"--execute-api={self.gateway_url or ''}",
             spec.handler,
             *spec.code_dirs,
             stdin=asyncio.subprocess.PIPE,

@@ -1,10 +1,12 @@
 """One Lambda execution environment: a process that imports a handler and runs invocations.
 
 Started by ``wsgate.gateway.lambda_runtime`` as ``python -m wsgate.gateway.lambda_worker
-HANDLER [CODE_DIR...]``. Requests arrive as JSON lines on stdin; answers leave as JSON lines on
-the process's original stdout, which is then pointed at stderr so that whatever the handler
-prints lands in the terminal, as Lambda sends it to CloudWatch. Module state survives between
-invocations (a warm container); the runtime kills the process when an invocation times out.
+--execute-api=GATEWAY_URL HANDLER [CODE_DIR...]``; it imports nothing of wsgate's own, so the
+function's package (which may ship its own ``shared/``) is what its imports find. Requests
+arrive as JSON lines on stdin; answers leave as JSON lines on the process's original stdout,
+which is then pointed at stderr so that whatever the handler prints lands in the terminal, as
+Lambda sends it to CloudWatch. Module state survives between invocations (a warm container);
+the runtime kills the process when an invocation times out.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable
 from typing import IO, Any
+from urllib.parse import urlsplit
 
 Handler = Callable[[Any, Any], Any]
 
@@ -55,6 +59,31 @@ def _error(error: BaseException, error_type: str | None = None) -> dict[str, Any
     print(f"[ERROR] {kind}: {error}", file=sys.stderr)
     traceback.print_exception(error, file=sys.stderr)
     return {"errorMessage": str(error), "errorType": kind, "stackTrace": frames}
+
+
+EXECUTE_API_HOST = re.compile(r"^[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
+
+
+def redirect_execute_api(local_base: str) -> None:
+    """Send ``@connections`` calls for any API to the local gateway, whatever endpoint URL the
+    code builds (Chalice builds ``https://{apiId}.execute-api.{region}.amazonaws.com/{stage}``
+    and passes it explicitly, which no ``AWS_ENDPOINT_URL_*`` variable overrides). Only the
+    host changes; the stage path and the SigV4 signature (made for the new host) stay."""
+    try:
+        import botocore.session
+    except ImportError:  # the function does not use boto3
+        return
+    create_client = botocore.session.Session.create_client
+
+    def local_client(self: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+        url = kwargs.get("endpoint_url")
+        if service_name == "apigatewaymanagementapi" and url:
+            parts = urlsplit(url)
+            if EXECUTE_API_HOST.match(parts.hostname or ""):
+                kwargs["endpoint_url"] = local_base.rstrip("/") + parts.path
+        return create_client(self, service_name, *args, **kwargs)
+
+    botocore.session.Session.create_client = local_client
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -96,12 +125,15 @@ class _ImportError(Exception):
 
 
 def main() -> None:
-    spec, *code_dirs = sys.argv[1:]
+    option, spec, *code_dirs = sys.argv[1:]
+    local = option.removeprefix("--execute-api=")
     for directory in reversed(code_dirs):
         sys.path.insert(0, directory)
     answers = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
+    if local:
+        redirect_execute_api(local)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     serve(spec, sys.stdin, answers)
 

@@ -391,4 +391,5 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     await site.start()
     port = int(runner.addresses[0][1])
     sweeper = asyncio.create_task(gateway.sweep())
+    lambda_runtime.runtime().gateway_url = f"http://127.0.0.1:{port}"
     return RunningGateway(gateway, runner, port, sweeper)

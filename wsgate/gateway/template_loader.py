@@ -178,8 +178,7 @@ class _Loader:
         """Every value a template may use to name the function (first: its Lambda ARN)."""
         props = self.r.resources[logical_id].get("Properties", {})
         physical = self.r.physical_id(logical_id)
-        stack = self.r.pseudo["AWS::StackName"]
-        name = str(self.r.resolve(props.get("FunctionName", f"{stack}-{logical_id}"), logical_id))
+        name = str(self.r.resolve(props.get("FunctionName", physical), logical_id))
         region, account = self.r.pseudo["AWS::Region"], self.r.pseudo["AWS::AccountId"]
         arn = f"arn:{self.r.pseudo['AWS::Partition']}:lambda:{region}:{account}:function:{name}"
         return (arn, self.r.resolve({"Fn::GetAtt": [logical_id, "Arn"]}, logical_id), physical)
