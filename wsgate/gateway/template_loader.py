@@ -24,6 +24,7 @@ from wsgate.gateway.lambda_functions import (
     resolve_function,
 )
 from wsgate.gateway.lambda_runtime import FunctionSpec, UnknownFunctionError
+from wsgate.gateway.lambda_tables import TABLE_TYPES, TableCreationError, create_declared_tables
 from wsgate.gateway.template_yaml import read_template
 
 LAMBDA_INTEGRATIONS = {"AWS_PROXY", "AWS"}
@@ -196,6 +197,11 @@ class _Loader:
             )
         except (TemplateFunctionError, KeyError) as error:
             raise UnsupportedTemplateError("Resources", "Lambda function", str(error)) from None
+        tables = {lid: kind for kind in TABLE_TYPES for lid in self.of(kind)}
+        try:
+            create_declared_tables(tables, self.props, self.r.physical_id)
+        except TableCreationError as error:
+            raise UnsupportedTemplateError("Resources", "DynamoDB table", str(error)) from None
 
     def integration(self, logical_id: str) -> Integration:
         props = self.props(logical_id)

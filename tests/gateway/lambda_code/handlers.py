@@ -65,3 +65,15 @@ def refuse(event, context):
 def custom(event, context):
     """A non-proxy (AWS) integration: the event is what the request template rendered."""
     return {"got": event}
+
+
+def put_and_count(event, context):
+    """Writes to the table the template passes by ``Ref``, through boto3 as deployed."""
+    import boto3
+
+    table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+    table.put_item(Item={"id": event["requestContext"]["messageId"]})
+    return {
+        "statusCode": 200,
+        "body": json.dumps({"table": table.name, "count": table.scan()["Count"]}),
+    }
