@@ -16,15 +16,9 @@ from urllib.parse import urlsplit
 
 from wsgate.gateway.ids import api_id as make_api_id
 from wsgate.gateway.intrinsics import Resolver, UnsupportedTemplateError
-from wsgate.gateway.lambda_functions import (
-    LAMBDA_FUNCTION_TYPES,
-    TemplateFunctionError,
-    declared_functions,
-    function_arn_of,
-    resolve_function,
-)
+from wsgate.gateway.lambda_functions import function_arn_of, resolve_function
 from wsgate.gateway.lambda_runtime import FunctionSpec, UnknownFunctionError
-from wsgate.gateway.lambda_tables import TABLE_TYPES, TableCreationError, create_declared_tables
+from wsgate.gateway.lambda_template import load_template_functions
 from wsgate.gateway.template_yaml import read_template
 
 LAMBDA_INTEGRATIONS = {"AWS_PROXY", "AWS"}
@@ -174,34 +168,6 @@ class _Loader:
                 if "${" + logical_id + "}" in text:
                     return logical_id
         return None
-
-    def function_arns(self, logical_id: str) -> tuple[str, ...]:
-        """Every value a template may use to name the function (first: its Lambda ARN)."""
-        props = self.r.resources[logical_id].get("Properties", {})
-        physical = self.r.physical_id(logical_id)
-        name = str(self.r.resolve(props.get("FunctionName", physical), logical_id))
-        region, account = self.r.pseudo["AWS::Region"], self.r.pseudo["AWS::AccountId"]
-        arn = f"arn:{self.r.pseudo['AWS::Partition']}:lambda:{region}:{account}:function:{name}"
-        return (arn, self.r.resolve({"Fn::GetAtt": [logical_id, "Arn"]}, logical_id), physical)
-
-    def load_functions(self, base_dir: Path) -> None:
-        """The functions the template declares (SAM or plain Lambda, code in a local path)."""
-        if not any(self.of(kind) for kind in LAMBDA_FUNCTION_TYPES):
-            return
-        active = {
-            lid: self.r.resources[lid] for kind in LAMBDA_FUNCTION_TYPES for lid in self.of(kind)
-        }
-        try:
-            self.functions = declared_functions(
-                active, self.props, self.function_arns, base_dir, self.r.template.get("Globals")
-            )
-        except (TemplateFunctionError, KeyError) as error:
-            raise UnsupportedTemplateError("Resources", "Lambda function", str(error)) from None
-        tables = {lid: kind for kind in TABLE_TYPES for lid in self.of(kind)}
-        try:
-            create_declared_tables(tables, self.props, self.r.physical_id)
-        except TableCreationError as error:
-            raise UnsupportedTemplateError("Resources", "DynamoDB table", str(error)) from None
 
     def integration(self, logical_id: str) -> Integration:
         props = self.props(logical_id)
@@ -423,7 +389,7 @@ def load_api(
     if pseudo:
         resolver.pseudo = {**resolver.pseudo, **pseudo}
     loader = _Loader(resolver, backend)
-    loader.load_functions(base_dir)
+    loader.functions = load_template_functions(resolver, loader.by_type, loader.props, base_dir)
     apis = loader.of("AWS::ApiGatewayV2::Api")
     if len(apis) != 1:
         raise UnsupportedTemplateError(
