@@ -180,6 +180,18 @@ async def test_connect_non_2xx_status_refuses_the_handshake(lambda_gateway: Any)
     assert refused.value.response.status_code == 401
 
 
+async def test_a_failing_connect_function_refuses_the_handshake_with_502(
+    gateway: GatewayFactory, tmp_path: Path
+) -> None:
+    template = with_route_responses(lambda_api(tmp_path))
+    template["Resources"]["ConnectFn"]["Properties"]["Handler"] = "handlers.crash"
+    running = await gateway(template)
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(running.url):
+            pass
+    assert refused.value.response.status_code == 502
+
+
 async def test_exception_is_internal_server_error_and_the_traceback_is_logged(
     lambda_gateway: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
