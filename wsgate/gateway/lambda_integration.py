@@ -28,6 +28,8 @@ from wsgate.gateway.lambda_event import proxy_event
 from wsgate.gateway.lambda_runtime import Invocation, runtime
 from wsgate.gateway.template_loader import Integration
 
+CONNECT_FUNCTION_ERROR_STATUS = 502
+
 
 def proxy_answer(result: Any) -> tuple[int, str]:
     """``(statusCode, body)`` from a proxy function's return value.
@@ -92,6 +94,10 @@ async def call_lambda(integration: Integration, variables: VtlVariables) -> Inte
     if invocation.result is None and (
         invocation.error or invocation.timed_out or invocation.cut_off
     ):
+        if variables.context.get("eventType") == "CONNECT" and not invocation.cut_off:
+            # UNCONFIRMED (observed by a third party, reference notes section 2.1): a failing
+            # $connect function refuses the handshake with 502, not the 500 of an authorizer.
+            return IntegrationResult(CONNECT_FUNCTION_ERROR_STATUS, "", None, None, payload)
         return _failure(invocation, integration, payload)
     if integration.type == "AWS_PROXY":
         try:
