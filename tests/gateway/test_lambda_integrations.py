@@ -154,7 +154,9 @@ async def test_two_way_proxy_route_answers_with_the_functions_body(
     assert context["invoked_function_arn"] == (
         f"arn:aws:lambda:us-east-1:123456789012:function:{context['function_name']}"
     )
-    assert context["memory_limit_in_mb"] == "256"  # a string, as in awslambdaric
+    # A string: awslambdaric reads it from AWS_LAMBDA_FUNCTION_MEMORY_SIZE
+    # (aws/aws-lambda-python-runtime-interface-client, awslambdaric/lambda_context.py).
+    assert context["memory_limit_in_mb"] == "256"
     assert 0 < context["remaining_ms"] <= 3000
     assert context["aws_request_id"]
     connect_event = await _wait_for_file(tmp_path / "connect.json")

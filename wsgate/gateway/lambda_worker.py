@@ -27,7 +27,10 @@ Handler = Callable[[Any, Any], Any]
 
 
 class LambdaContext:
-    """The context object of the Python runtime (awslambdaric's ``LambdaContext``)."""
+    """The context object of the Python runtime, as awslambdaric's ``LambdaContext`` builds it
+    (aws/aws-lambda-python-runtime-interface-client ``awslambdaric/lambda_context.py``): the
+    name, memory size and log names come from the environment, so ``memory_limit_in_mb`` is
+    a string there too."""
 
     def __init__(self, request_id: str, deadline_ms: int) -> None:
         self.aws_request_id = request_id
