@@ -20,17 +20,20 @@ from chalice import Chalice, Rate
 
 try:  # inside the deployment package
     from chalicelib import authorizer as auth
+    from chalicelib import lambda_routes
     from chalicelib.secret_parameter import default_ring
 
     _PACKAGE = "chalicelib"
 except ModuleNotFoundError:  # imported from the repository root
     from chalice_app.chalicelib import authorizer as auth
+    from chalice_app.chalicelib import lambda_routes
     from chalice_app.chalicelib.secret_parameter import default_ring
 
     _PACKAGE = "chalice_app.chalicelib"
 
 app = Chalice(app_name="wsgate")
 app.log.setLevel(logging.INFO)
+app.register_blueprint(lambda_routes.blueprint)  # the backend="lambda" WebSocket routes
 
 
 def _ops() -> ModuleType:

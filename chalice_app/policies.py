@@ -48,11 +48,15 @@ from shared.names import (
     dns_suffix,
     partition,
 )
+from shared.routes import lambda_routes
 
 CHALICE_DIR = Path(__file__).resolve().parent / ".chalice"
 STAGES = ("dev", "prod")
-FUNCTIONS = ("authorizer", "ops", "prune")
-"""Chalice's function names: ``@app.lambda_function(name=...)`` and ``@app.schedule(name=...)``."""
+LAMBDA_ROUTE_FUNCTIONS = tuple(route.function_name for route in lambda_routes())
+"""The ``backend="lambda"`` WebSocket routes' functions (chalicelib/lambda_routes.py)."""
+FUNCTIONS = ("authorizer", "ops", "prune", *LAMBDA_ROUTE_FUNCTIONS)
+"""Chalice's function names: ``@app.lambda_function(name=...)``, ``@app.schedule(name=...)``
+and the Lambda routes' blueprint functions."""
 ANY = "*"
 CONNECTION_METHODS = {"ops": ("POST", "GET", "DELETE"), "prune": ("GET",)}
 """@connections calls per function: broadcast POSTs, prune GETs, kick DELETEs."""
@@ -213,9 +217,30 @@ def _prune(target: Target) -> list[Statement]:
     ]
 
 
+def _listrooms(target: Target) -> list[Statement]:
+    return [
+        _logs(target, "listrooms"),
+        Statement(
+            Sid="TableNameParameter",
+            Effect=Allow,
+            Action=[ssm.GetParameter],
+            Resource=[target.parameter(target.names.table_name_parameter)],
+        ),
+        Statement(
+            Sid="ScanRoomIndex",
+            Effect=Allow,
+            Action=[dynamodb.Scan],
+            Resource=[target.room_index()],
+        ),
+    ]
+
+
 def policies(target: Target) -> dict[str, dict[str, Any]]:
     """Function name -> its policy document (as JSON data)."""
-    builders = {"authorizer": _authorizer, "ops": _ops, "prune": _prune}
+    builders = {"authorizer": _authorizer, "ops": _ops, "prune": _prune, "listrooms": _listrooms}
+    missing = sorted(set(FUNCTIONS) - set(builders))
+    if missing:
+        raise KeyError(f"no policy for the Lambda functions {missing}: add one in {__file__}")
     return {
         name: json.loads(PolicyDocument(Version="2012-10-17", Statement=build(target)).to_json())
         for name, build in builders.items()

@@ -43,7 +43,7 @@ from ec2_service.request_log import configure_logging, log_event, log_request
 from ec2_service.settings import ServiceSettings, load_settings
 from shared import frames
 from shared.names import INTEGRATION_SECRET_HEADER
-from shared.routes import CONNECT, DISCONNECT, ROUTES, Route
+from shared.routes import CONNECT, DISCONNECT, Route, service_routes
 
 log = logging.getLogger("wsgate.service")
 
@@ -200,7 +200,7 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
     app.ctx.caller_secret = secret
     _add_middleware(app, secret)
 
-    for route in ROUTES:
+    for route in service_routes():
         app.add_route(_route_view(route, backends, settings), route.path, methods=[route.method])
 
     @app.get("/health")

@@ -23,7 +23,7 @@ from shared.integration_models import (
     IntegrationRequest,
     MessageRequest,
 )
-from shared.routes import CONNECT, DEFAULT, DISCONNECT, ROUTES
+from shared.routes import CONNECT, DEFAULT, DISCONNECT, service_routes
 
 JOIN_A_ROOM_FIRST = 'Join a room before sending messages: {"action":"joinroom","roomname":"<room>"}'
 RECORD_LOST = (
@@ -32,7 +32,7 @@ RECORD_LOST = (
 )
 
 
-REPLYING = frozenset(route.key for route in ROUTES if route.reply)
+REPLYING = frozenset(route.key for route in service_routes() if route.reply)
 """Routes whose answer body API Gateway sends to the sender (``Route.reply``)."""
 
 
@@ -101,7 +101,7 @@ def handles(route_key: str) -> Callable[[Callable[[RequestT, Backends], Awaitabl
 
 def check_handlers() -> None:
     """Every route in the table has a handler, and every handler a route (fail at startup)."""
-    keys = {route.key for route in ROUTES}
+    keys = {route.key for route in service_routes()}
     missing = sorted(keys - HANDLERS.keys())
     extra = sorted(HANDLERS.keys() - keys)
     if missing or extra:

@@ -21,6 +21,13 @@ def deployed_record_path(stage: str, deployed_dir: Path | None = None) -> Path:
 
 
 def authorizer_arn(stage: str, deployed_dir: Path | None = None) -> str:
+    return function_arns(stage, (AUTHORIZER_FUNCTION,), deployed_dir)[AUTHORIZER_FUNCTION]
+
+
+def function_arns(
+    stage: str, functions: tuple[str, ...], deployed_dir: Path | None = None
+) -> dict[str, str]:
+    """The ARN of each named Chalice function (``@lambda_function(name=...)``) of the stage."""
     path = deployed_record_path(stage, deployed_dir)
     try:
         record = json.loads(path.read_text())
@@ -32,9 +39,15 @@ def authorizer_arn(stage: str, deployed_dir: Path | None = None) -> str:
         raise ChaliceNotDeployedError(
             f"{path} is not JSON ({error}): run 'chalice deploy --stage {stage}' again"
         ) from None
-    for resource in record.get("resources", []):
-        if resource.get("resource_type") == "lambda_function" and resource.get("name", "").endswith(
-            AUTHORIZER_FUNCTION
-        ):
-            return str(resource["lambda_arn"])
-    raise ChaliceNotDeployedError(f"{path} records no 'authorizer' Lambda function")
+    found = {
+        str(resource.get("name")): str(resource["lambda_arn"])
+        for resource in record.get("resources", [])
+        if resource.get("resource_type") == "lambda_function" and "lambda_arn" in resource
+    }
+    missing = [name for name in functions if name not in found]
+    if missing:
+        raise ChaliceNotDeployedError(
+            f"{path} records no Lambda function {', '.join(repr(m) for m in missing)}: run "
+            f"'chalice deploy --stage {stage}' again after adding it to chalice_app"
+        )
+    return {name: found[name] for name in functions}

@@ -68,6 +68,10 @@ class SynthOptions:
     that changing it changes the Deployment's logical id and reaches the stage."""
     open_connect: bool = False
     """Deploy ``$connect`` with no authorizer: only when asked for by name (tutorial)."""
+    lambda_arns: tuple[tuple[str, str], ...] = ()
+    """Function name -> ARN for ``backend="lambda"`` routes (from Chalice's deployed record).
+    Part of the template for the same reason as :attr:`authorizer_arn`; a route whose function
+    is not listed gets the ARN Chalice's naming rule gives it (``infra.lambda_routes``)."""
 
     def __post_init__(self) -> None:
         if self.authorizer_arn is None and not self.open_connect:
@@ -79,6 +83,12 @@ class SynthOptions:
                 f"authorizer ARN {self.authorizer_arn!r} is not a Lambda function ARN "
                 "(arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
             )
+        for function, arn in self.lambda_arns:
+            if not LAMBDA_ARN_PATTERN.match(arn):
+                raise ValueError(
+                    f"Lambda ARN {arn!r} for function {function!r} is not a Lambda function ARN "
+                    "(arn:aws:lambda:REGION:ACCOUNT:function:NAME)"
+                )
         if self.integration == "http" and not self.backend_url:
             raise ValueError("--integration http needs --backend-url (e.g. http://host:8080)")
         if self.backend_url and self.backend_url.endswith("/"):

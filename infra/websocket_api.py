@@ -25,6 +25,7 @@ from troposphere import (
 from troposphere import awslambda as lambda_
 
 from infra.integration_secret import request_parameters
+from infra.lambda_routes import add_invoke_permission, lambda_integration
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
 from shared.names import StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
@@ -94,8 +95,12 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
         integration = template.add_resource(_integration(route, api, options))
         inputs.append(integration)
         mock = options.integration == "mock"
+        on_lambda = route.backend == "lambda" and not mock
+        if on_lambda:
+            add_invoke_permission(template, logical_name(route), route, options)
         two_way = route.reply or (mock and route.key not in (CONNECT, DISCONNECT))
-        if mock or two_way:
+        # A Lambda proxy integration answers with its own response: no integration response.
+        if mock or (two_way and not on_lambda):
             response: dict[str, Any] = {}
             if two_way:
                 response = {
@@ -200,6 +205,8 @@ def _integration(route: Route, api: Any, options: SynthOptions) -> apigatewayv2.
     if options.integration == "mock":
         props |= {"IntegrationType": "MOCK", "RequestTemplates": {"$default": MOCK_TEMPLATE}}
         return apigatewayv2.Integration(name, **props)
+    if route.backend == "lambda":
+        return lambda_integration(name, route, api, options)
     props |= {
         "IntegrationType": "HTTP",
         "IntegrationMethod": route.method,

@@ -54,3 +54,9 @@ class SendMessage(ClientMessage):
         str,
         Field(min_length=1, max_length=MAX_MESSAGE_CHARS, description="Text to send to the room"),
     ]
+
+
+class ListRooms(ClientMessage):
+    """Ask which rooms exist and how many are in each; answered to the sender only."""
+
+    action: Literal["listrooms"]

@@ -30,6 +30,8 @@ ENV_API_ID = "WSGATE_API_ID"
 ENV_INTEGRATION_SECRET = "WSGATE_INTEGRATION_SECRET"
 ENV_INTEGRATION_SECRET_ID = "WSGATE_INTEGRATION_SECRET_ID"
 ENV_INTEGRATION_SECRET_REFRESH_S = "WSGATE_INTEGRATION_SECRET_REFRESH_S"
+ENV_CHALICE_APP = "WSGATE_CHALICE_APP"
+"""``module:attribute`` of the Chalice app whose functions the local gateway runs."""
 ENV_SECRETS_MANAGER_ENDPOINT = "AWS_ENDPOINT_URL_SECRETS_MANAGER"
 """botocore's per-service endpoint variable: how a local stack reaches moto's Secrets Manager."""
 

@@ -5,18 +5,20 @@ integration calls on the service, the integration model (hence the request templ
 client model (hence the gateway's request-validation model). ``infra`` turns the table into
 Route / Integration / Model resources, the service registers one handler per entry, the local
 gateway loads what infra synthesizes, and ``wsgate schemas`` exports the client models.
-Adding a route means one client model, one entry here and one handler in the service.
+Adding a route means one client model, one entry here and one handler: in the service for the
+default ``backend="service"``, or a Chalice function for ``backend="lambda"``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
 from pydantic import BaseModel
 
-from shared.client_messages import ClientMessage, JoinRoom, SendMessage
+from shared.client_messages import ClientMessage, JoinRoom, ListRooms, SendMessage
 from shared.integration_models import (
     ConnectRequest,
     DefaultRequest,
@@ -27,6 +29,9 @@ from shared.integration_models import (
 from shared.request_templates import request_template
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+Backend = Literal["service", "lambda"]
+FUNCTION_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+"""Lambda's rule for function names (Chalice adds ``<app>-<stage>-`` in front)."""
 
 ROUTE_SELECTION_EXPRESSION = "$request.body.action"
 """How API Gateway picks a route from a message: the ``action`` field of the JSON body."""
@@ -55,6 +60,12 @@ class Route:
     """Two-way: the integration's answer body is sent to the sender as the route response, so
     a frame meant only for the sender (help, "join a room first", a refusal) needs no
     ``@connections`` call. An empty answer (204) sends nothing."""
+    backend: Backend = "service"
+    """``service``: an HTTP integration to the fleet (VPC link); ``lambda``: an ``AWS_PROXY``
+    integration to the Chalice function :attr:`function_name`, which receives API Gateway's
+    WebSocket proxy event (the method, path and integration model are then unused)."""
+    function: str = ""
+    """The Chalice function's name for a ``lambda`` route; the route key when empty."""
     fields: tuple[str, ...] = field(default=(), init=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +78,11 @@ class Route:
                 f"route {self.key!r}: only message routes can reply (a $connect answer only "
                 "accepts or refuses the handshake; after $disconnect the socket is closed)"
             )
+        if self.backend == "lambda" and not FUNCTION_NAME_PATTERN.match(self.function_name):
+            raise ValueError(
+                f"route {self.key!r}: Lambda function name {self.function_name!r} must be 1-64 "
+                "letters, digits, '-' or '_' (set function=...)"
+            )
         if not self.path.startswith("/"):
             raise ValueError(f"route {self.key!r}: integration path must start with '/'")
         if self.client_model is not None:
@@ -77,6 +93,11 @@ class Route:
     def is_predefined(self) -> bool:
         """``$connect``, ``$disconnect`` and ``$default`` are chosen by event, not by the body."""
         return self.key in PREDEFINED_ROUTE_KEYS
+
+    @property
+    def function_name(self) -> str:
+        """The Chalice function (``@lambda_function(name=...)``) a ``lambda`` route invokes."""
+        return self.function or self.key
 
     @property
     def model_name(self) -> str | None:
@@ -132,6 +153,16 @@ ROUTES: tuple[Route, ...] = (
         description="Send a message to everyone in your room.",
         reply=True,
     ),
+    Route(
+        key="listrooms",
+        method="POST",
+        path="/listrooms",
+        integration_model=MessageRequest[ListRooms],
+        client_model=ListRooms,
+        description="List the rooms and how many are in each (a Chalice function).",
+        reply=True,
+        backend="lambda",
+    ),
 )
 
 
@@ -147,6 +178,16 @@ def route_table(routes: tuple[Route, ...] = ROUTES) -> dict[str, Route]:
         by_key[route.key] = route
         paths.add((route.method, route.path))
     return by_key
+
+
+def service_routes(routes: tuple[Route, ...] = ROUTES) -> tuple[Route, ...]:
+    """The routes the EC2 fleet serves: the service registers a handler for each, no other."""
+    return tuple(route for route in routes if route.backend == "service")
+
+
+def lambda_routes(routes: tuple[Route, ...] = ROUTES) -> tuple[Route, ...]:
+    """The routes a Chalice function serves (``AWS_PROXY`` integrations)."""
+    return tuple(route for route in routes if route.backend == "lambda")
 
 
 def client_models(routes: tuple[Route, ...] = ROUTES) -> dict[str, type[BaseModel]]:

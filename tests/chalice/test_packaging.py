@@ -16,8 +16,10 @@ import venv
 import zipfile
 from pathlib import Path
 
+from shared.names import StackNames
+from shared.routes import lambda_routes
 from tests.chalice.test_lean import lambda_shared_modules
-from tests.support.moto import client, moto_server
+from tests.support.moto import client, create_connections_table, moto_server
 
 PROJECT = Path(__file__).resolve().parents[2] / "chalice_app"
 
@@ -33,16 +35,17 @@ sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
 import app
 elapsed = time.perf_counter() - started
-heavy = [m for m in ("aiobotocore", "pydantic", "aiohttp", "chalicelib.ops") if m in sys.modules]
+heavy = [m for m in ("aiobotocore", "aiohttp", "boto3", "chalicelib.ops") if m in sys.modules]
 print(json.dumps({"import_s": elapsed, "heavy": heavy}))
 """
 
 INVOKE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import app
+import importlib
+module, _, name = sys.argv[2].rpartition(".")
 event = json.loads(sys.argv[3])
-handler = getattr(app, sys.argv[2])
+handler = getattr(importlib.import_module(module or "app"), name)
 try:
     print(json.dumps(handler(event, None)))
 except Exception as error:
@@ -135,3 +138,36 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
         assert allowed["principalId"] == "zip"  # type: ignore[index]
         refused = invoke("ops", {"action": "nope"})
         assert refused["error"] == "invalid ops request"  # type: ignore[index]
+
+        # Each Lambda route's function, by the handler string the SAM template gives Lambda.
+        sam = json.loads((out / "sam.json").read_text())["Resources"]
+        handlers = {
+            r["Properties"]["Handler"] for r in sam.values() if "Handler" in r.get("Properties", {})
+        }
+        names = StackNames("wsgate", "prod")
+        create_connections_table(endpoint, names.table)
+        client("ssm", endpoint).put_parameter(
+            Name=names.table_name_parameter, Value=names.table, Type="String", Overwrite=True
+        )
+        env |= {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "WSGATE_STAGE": "prod"}
+        for route in lambda_routes():
+            handler = f"chalicelib.lambda_routes.{route.function_name}"
+            assert handler in handlers
+            event = {
+                "requestContext": {
+                    "routeKey": route.key,
+                    "eventType": "MESSAGE",
+                    "connectionId": "c=",
+                    "requestId": "r=",
+                    "domainName": "a.execute-api.us-east-1.amazonaws.com",
+                    "stage": "prod",
+                    "apiId": "a",
+                    "connectedAt": 1,
+                    "requestTimeEpoch": 2,
+                    "identity": {"sourceIp": "127.0.0.1"},
+                },
+                "body": json.dumps({"action": route.key}),
+                "isBase64Encoded": False,
+            }
+            answered = invoke(handler, event)
+            assert answered["statusCode"] == 200, answered  # type: ignore[index]

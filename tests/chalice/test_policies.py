@@ -42,11 +42,12 @@ from moto.moto_api import recorder
 
 from chalice_app import policies
 from chalice_app.app import app
-from chalice_app.chalicelib import secret_parameter
+from chalice_app.chalicelib import lambda_routes, secret_parameter
 from chalice_app.chalicelib.tokens import mint_token
 from chalice_app.policies import Target
 from shared.names import StackNames
 from tests.chalice.iam_eval import UnsupportedPolicy, allowed, glob_match, statements
+from tests.chalice.test_lambda_routes import _event as listrooms_event
 from tests.support.connections_endpoint import ConnectionsEndpoint
 from tests.support.moto import REGION, client, create_connections_table
 
@@ -166,6 +167,10 @@ def _exercise(
             ],
             "ops": [functools.partial(seed if "action" not in e else ops, e) for e in ops_events],
             "prune": [lambda: seed(stale), lambda: invoke("prune", cw_event)],
+            "listrooms": [
+                lambda: setattr(lambda_routes, "_table_name", None),
+                lambda: invoke("listrooms", listrooms_event('{"action":"listrooms"}')),
+            ],
         }
         control_plane: list[Call] = []
 

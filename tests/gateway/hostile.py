@@ -120,7 +120,15 @@ def _route_cases(route: Route) -> list[MessageCase]:
     assert route.client_model is not None
     properties = _schema(route.client_model)["properties"]
     valid = valid_message(route)
-    cases = [MessageCase(f"{route.key}:action-only", json.dumps({"action": route.key}), INVALID)]
+    required = set(_schema(route.client_model).get("required", ())) - {"action"}
+    # The action alone is a whole message only for a model with nothing else required.
+    cases = [
+        MessageCase(
+            f"{route.key}:action-only",
+            json.dumps({"action": route.key}),
+            INVALID if required else SERVED,
+        )
+    ]
     for name in route.fields:
         spec = properties[name]
         cases.append(

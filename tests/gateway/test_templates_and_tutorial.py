@@ -52,10 +52,15 @@ def test_intrinsics() -> None:
 
 def test_unsupported_things_are_refused_by_name() -> None:
     template = http_api()
-    template["Resources"]["SayIntegration"]["Properties"]["IntegrationType"] = "AWS_PROXY"
+    # AWS service integrations other than Lambda (here DynamoDB) are not emulated.
+    template["Resources"]["SayIntegration"]["Properties"] |= {
+        "IntegrationType": "AWS",
+        "IntegrationUri": "arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+    }
     with pytest.raises(UnsupportedTemplateError) as refused:
         load_api(template)
-    assert str(refused.value).startswith("SayIntegration.IntegrationType:")
+    assert str(refused.value).startswith("SayIntegration.IntegrationUri:")
+    assert "is not a Lambda function" in str(refused.value)
 
     from wsgate.cli.gateway import gateway
 
@@ -66,7 +71,7 @@ def test_unsupported_things_are_refused_by_name() -> None:
     finally:
         path.unlink()
     assert result.exit_code == 1
-    assert "cannot emulate this template: SayIntegration.IntegrationType" in result.output
+    assert "cannot emulate this template: SayIntegration.IntegrationUri" in result.output
     assert "Traceback" not in result.output
 
 

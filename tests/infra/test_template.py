@@ -17,10 +17,11 @@ from pydantic import Field
 from infra.accepted_findings import CHECKOV
 from infra.options import SynthOptions
 from infra.template import synthesize
+from infra.websocket_api import logical_name
 from shared.client_messages import ClientMessage
 from shared.integration_models import MessageRequest
 from shared.names import INTEGRATION_SECRET_STAGE_VARIABLE
-from shared.routes import ROUTES, Route
+from shared.routes import ROUTES, Route, lambda_routes
 
 AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-prod-authorizer"
 OTHER_AUTHORIZER = "arn:aws:lambda:eu-west-1:123456789012:function:wsgate-dev-authorizer"
@@ -36,6 +37,13 @@ VARIANTS = {
     "mock": SynthOptions(integration="mock", open_connect=True),
     "browser-keys": SynthOptions(
         api_key_source="authorizer", identity_source="querystring", authorizer_arn=AUTHORIZER
+    ),
+    "lambda-arns-from-chalice": SynthOptions(
+        authorizer_arn=AUTHORIZER,
+        lambda_arns=tuple(
+            (r.function_name, f"arn:aws:lambda:us-east-1:123456789012:function:x-{r.key}")
+            for r in lambda_routes()
+        ),
     ),
 }
 
@@ -114,6 +122,12 @@ def test_every_route_has_its_integration_template_and_model(
         props = routes[route.key]["Properties"]
         target = props["Target"]["Fn::Join"][1][1]["Ref"]
         integration = integrations[target]["Properties"]
+        if route.model_name:
+            assert props["RequestModels"] == {route.key: route.model_name}
+            assert props["ModelSelectionExpression"] == "$request.body.action"
+        if route.backend == "lambda" and variant != "mock":
+            assert integration["IntegrationType"] == "AWS_PROXY"  # tests/infra/test_lambda_routes
+            continue
         template_text = integration["RequestTemplates"]["$default"]
         assert integration["TemplateSelectionExpression"] == "\\$default"
         if variant == "mock":
@@ -122,9 +136,6 @@ def test_every_route_has_its_integration_template_and_model(
         else:
             assert integration["IntegrationMethod"] == route.method
             assert template_text == route.request_template
-        if route.model_name:
-            assert props["RequestModels"] == {route.key: route.model_name}
-            assert props["ModelSelectionExpression"] == "$request.body.action"
     models = {
         m["Properties"]["Name"] for m in _of_type(template, "AWS::ApiGatewayV2::Model").values()
     }
@@ -135,6 +146,8 @@ def test_vpc_link_integrations_use_the_stage_variable_and_nlb(templates: dict[st
     template = templates["vpc-link"]
     for integration in _of_type(template, "AWS::ApiGatewayV2::Integration").values():
         props = integration["Properties"]
+        if props["IntegrationType"] == "AWS_PROXY":
+            continue  # a backend="lambda" route
         assert props["ConnectionType"] == "VPC_LINK"
         # A plain string, not Fn::Sub: inside Fn::Sub it would have to be written ${!...}.
         assert props["ConnectionId"] == "${stageVariables.vpcLinkId}"
@@ -369,6 +382,11 @@ def test_synth_cli_writes_yaml_and_reads_chalice_output(
         "resources": [
             {"name": "ops", "resource_type": "lambda_function", "lambda_arn": OTHER_AUTHORIZER},
             {"name": "authorizer", "resource_type": "lambda_function", "lambda_arn": AUTHORIZER},
+            *(
+                {"name": r.function_name, "resource_type": "lambda_function", "lambda_arn": arn}
+                for r in lambda_routes()
+                for arn in [AUTHORIZER.replace("authorizer", r.function_name)]
+            ),
         ]
     }
     (tmp_path / "deployed").mkdir()
@@ -379,6 +397,11 @@ def test_synth_cli_writes_yaml_and_reads_chalice_output(
     assert written["Resources"]["AuthorizerInvokePermission"]["Properties"]["FunctionName"] == (
         AUTHORIZER
     )
+    for route in lambda_routes():
+        permission = written["Resources"][f"{logical_name(route)}InvokePermission"]
+        assert permission["Properties"]["FunctionName"] == AUTHORIZER.replace(
+            "authorizer", route.function_name
+        )
 
 
 def test_synth_cli_without_an_authorizer_fails_with_the_way_out() -> None:

@@ -15,6 +15,7 @@ import pytest
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
 
+from shared.routes import ROUTES
 from tests.local.conftest import RunningStack
 
 RECEIVE_TIMEOUT_S = 10.0
@@ -119,7 +120,7 @@ async def test_garbage_gets_the_help_frame(chat_stack: RunningStack) -> None:
         await alice.send("this is not json")
         frame = await _next_frame(alice)
         assert frame["type"] == "help"
-        assert set(frame["actions"]) == {"joinroom", "sendmessage"}
+        assert set(frame["actions"]) == {r.key for r in ROUTES if not r.is_predefined}
 
 
 async def test_invalid_message_never_reaches_the_service(chat_stack: RunningStack) -> None:

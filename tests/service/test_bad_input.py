@@ -18,9 +18,11 @@ import boto3
 
 from shared.client_messages import MAX_MESSAGE_CHARS
 from shared.integration_models import example_values
-from shared.routes import ROUTES
+from shared.routes import service_routes
 from tests.service.conftest import SECRET, Service, running, settings_for
 from tests.support.moto import CREDENTIALS, REGION
+
+SERVICE_ROUTES = service_routes()
 
 CONNECT_FIELDS = {
     "routeKey": "$connect",
@@ -57,10 +59,10 @@ def _nested(depth: int) -> Any:
 def catalogue() -> list[Case]:
     cases = [
         # Every route: nothing parseable, or not an object.
-        *(Case(f"{r.key} empty", r.path, b"", method=r.method) for r in ROUTES),
-        *(Case(f"{r.key} not JSON", r.path, b"{not json", method=r.method) for r in ROUTES),
-        *(Case(f"{r.key} null", r.path, b"null", loc="", method=r.method) for r in ROUTES),
-        *(Case(f"{r.key} array", r.path, b"[1]", loc="", method=r.method) for r in ROUTES),
+        *(Case(f"{r.key} empty", r.path, b"", method=r.method) for r in SERVICE_ROUTES),
+        *(Case(f"{r.key} not JSON", r.path, b"{not json", method=r.method) for r in SERVICE_ROUTES),
+        *(Case(f"{r.key} null", r.path, b"null", loc="", method=r.method) for r in SERVICE_ROUTES),
+        *(Case(f"{r.key} array", r.path, b"[1]", loc="", method=r.method) for r in SERVICE_ROUTES),
         Case("string", "/joinroom", b'"joinroom"', loc=""),
         Case("number", "/joinroom", b"42", loc=""),
         Case("arrays 100k deep", "/joinroom", b"[" * 100_000 + b"]" * 100_000),
@@ -130,7 +132,7 @@ def catalogue() -> list[Case]:
 def _body(service: Service, case: Case) -> bytes:
     if isinstance(case.body, bytes):
         return case.body
-    route = next((r for r in ROUTES if r.path == case.path), None)
+    route = next((r for r in service_routes() if r.path == case.path), None)
     base: dict[str, Any] = service.body("stranger=")
     if route is not None and route.client_model is not None:
         base["payload"] = JOIN if route.key == "joinroom" else SEND
@@ -158,8 +160,8 @@ async def test_bad_requests_get_4xx_naming_the_field_and_change_nothing(
     assert (await service.join("victim=", "alice", "devs"))[0] == 200
     before = _items(service, dynamodb_endpoint)
     frames_before = {k: list(v) for k, v in service.endpoint.received.items()}
-    internal_names = {r.integration_model.__name__ for r in ROUTES} | {
-        r.client_model.__name__ for r in ROUTES if r.client_model
+    internal_names = {r.integration_model.__name__ for r in service_routes()} | {
+        r.client_model.__name__ for r in service_routes() if r.client_model
     }
     failures = []
     for case in catalogue():
@@ -174,7 +176,7 @@ async def test_bad_requests_get_4xx_naming_the_field_and_change_nothing(
             status = response.status
         answer = json.loads(text)
         problems = []
-        route = next((r for r in ROUTES if r.path == case.path), None)
+        route = next((r for r in service_routes() if r.path == case.path), None)
         if route is not None and route.reply and answer.get("type") == "error":
             # A replying route tells the sender which of its fields is wrong, as its reply.
             if (status, case.status) != (200, 400):

@@ -16,7 +16,7 @@ from infra.options import SynthOptions
 from infra.template import synthesize
 from infra.websocket_api import logical_name
 from shared import names
-from shared.routes import ROUTES
+from shared.routes import service_routes
 
 AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-prod-authorizer"
 
@@ -32,7 +32,7 @@ def test_every_integration_sends_the_secret_from_the_stage_variable() -> None:
     ):
         template = synthesize(options)
         resources = template["Resources"]
-        for route in ROUTES:
+        for route in service_routes():
             parameters = resources[f"{logical_name(route)}Integration"]["Properties"][
                 "RequestParameters"
             ]

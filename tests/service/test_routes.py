@@ -10,7 +10,7 @@ import pytest
 
 from ec2_service.handlers import HANDLERS, Outcome
 from shared.names import INTEGRATION_SECRET_HEADER
-from shared.routes import ROUTES
+from shared.routes import ROUTES, lambda_routes, service_routes
 from tests.service.conftest import SECRET, Service
 from tests.support.moto import CREDENTIALS, REGION
 
@@ -28,10 +28,13 @@ def _frames(service: Service, connection_id: str) -> list[Any]:
 
 
 async def test_every_route_in_the_table_is_served(service: Service) -> None:
-    for route in ROUTES:
+    for route in service_routes():
         status, body = await service.call(route.method, route.path, b"{}")
         assert status == 400, route.key  # reachable, and the empty body is refused
         assert body["message"] == "Invalid request body"
+    for route in lambda_routes():
+        status, _ = await service.call(route.method, route.path, b"{}")
+        assert status == 404, route.key  # a Chalice function serves it, not the fleet
 
 
 async def test_connect_stores_the_record_with_ttl(service: Service, dynamodb_endpoint: str) -> None:

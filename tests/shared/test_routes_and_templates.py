@@ -22,7 +22,9 @@ from shared.routes import (
     Route,
     client_models,
     get_route,
+    lambda_routes,
     route_table,
+    service_routes,
 )
 from wsgate.gateway.vtl import escape_javascript, render
 
@@ -49,9 +51,10 @@ STAGE_VARIABLES = {"region": "us-east-1", "tableName": "wsgate-connections", "vp
 
 
 def test_table_has_the_tutorials_routes() -> None:
-    table = route_table()
+    table = route_table(service_routes())
     assert list(table) == ["$connect", "$disconnect", "$default", "joinroom", "sendmessage"]
-    assert [(r.method, r.path) for r in ROUTES] == [
+    assert [r.key for r in lambda_routes()] == ["listrooms"]
+    assert [(r.method, r.path) for r in service_routes()] == [
         ("POST", "/connect"),
         ("DELETE", "/disconnect"),
         ("POST", "/default"),
@@ -60,7 +63,7 @@ def test_table_has_the_tutorials_routes() -> None:
     ]
     assert [r.key for r in ROUTES if r.authorizer] == ["$connect"]
     assert [r.key for r in ROUTES if r.api_key_required] == ["$connect"]
-    assert client_models() == {"JoinRoom": JoinRoom, "SendMessage": SendMessage}
+    assert client_models(service_routes()) == {"JoinRoom": JoinRoom, "SendMessage": SendMessage}
 
 
 def test_table_rejects_what_api_gateway_rejects() -> None:
@@ -93,7 +96,7 @@ def test_every_integration_field_declares_its_source() -> None:
         field_sources(Undeclared)
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=lambda r: r.key)
+@pytest.mark.parametrize("route", service_routes(), ids=lambda r: r.key)
 def test_each_template_renders_json_its_model_parses(route: Route) -> None:
     body = {
         "joinroom": '{"action":"joinroom","roomname":"developers"}',

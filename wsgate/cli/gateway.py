@@ -32,7 +32,7 @@ def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
     "--template",
     type=click.Path(exists=True, path_type=Path),
     required=True,
-    help="CloudFormation JSON (what wsgate synth writes).",
+    help="CloudFormation or SAM template, JSON or YAML (wsgate synth, chalice package...).",
 )
 @click.option("--backend", help="Base URL replacing the host of HTTP/VPC-link integration URIs.")
 @click.option("--port", type=int, default=3001, show_default=True)

@@ -47,7 +47,7 @@ from shared.names import DEFAULT_STAGE
     "--from-chalice",
     "chalice_stage",
     metavar="STAGE",
-    help="The $connect authorizer is the one 'chalice deploy --stage STAGE' recorded.",
+    help="The $connect authorizer and Lambda routes: what 'chalice deploy --stage STAGE' recorded.",
 )
 @click.option("--authorizer-arn", metavar="ARN", help="The $connect authorizer Lambda's ARN.")
 @click.option(
@@ -74,16 +74,20 @@ def synth(
     The $connect authorizer is part of the template (--from-chalice or --authorizer-arn), so
     switching it on or changing it always creates a new API deployment.
     """
-    from infra.chalice_outputs import ChaliceNotDeployedError
+    from infra.chalice_outputs import ChaliceNotDeployedError, function_arns
     from infra.chalice_outputs import authorizer_arn as chalice_authorizer_arn
     from infra.options import SynthOptions
     from infra.template import synthesize
+    from shared.routes import lambda_routes
 
     try:
         if chalice_stage and authorizer_arn:
             raise ValueError("--from-chalice and --authorizer-arn both name the authorizer")
+        lambda_arns: dict[str, str] = {}
         if chalice_stage:
             authorizer_arn = chalice_authorizer_arn(chalice_stage)
+            functions = tuple(route.function_name for route in lambda_routes())
+            lambda_arns = function_arns(chalice_stage, functions)
         options = SynthOptions(
             integration=integration,  # type: ignore[arg-type]
             backend_url=backend_url,
@@ -93,6 +97,7 @@ def synth(
             stage_name=stage,
             authorizer_arn=authorizer_arn,
             open_connect=open_connect,
+            lambda_arns=tuple(lambda_arns.items()),
         )
         template = synthesize(options)
     except (ValueError, ChaliceNotDeployedError) as error:

@@ -234,6 +234,10 @@ async def call(
     *,
     proxy_event: dict[str, Any] | None = None,
 ) -> IntegrationResult:
+    if integration.function is not None:  # AWS_PROXY / AWS: a Lambda function
+        from wsgate.gateway.lambda_integration import call_lambda
+
+        return await call_lambda(integration, variables)
     payload = _request_payload(integration, variables)
     if isinstance(payload, IntegrationResult):
         return payload

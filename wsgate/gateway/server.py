@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from wsgate.gateway import errors, limits
+from wsgate.gateway import errors, lambda_runtime, limits
 from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
@@ -457,6 +457,7 @@ class RunningGateway:
         await self.runner.cleanup()
         if self.gateway.session is not None:
             await self.gateway.session.close()
+        await lambda_runtime.close()
 
 
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
@@ -467,4 +468,5 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     listener = await listen(runner, config.host, config.port)
     port = int(listener.sockets[0].getsockname()[1])
     sweeper = asyncio.create_task(gateway.sweep())
+    lambda_runtime.runtime().gateway_url = f"http://127.0.0.1:{port}"
     return RunningGateway(gateway, runner, listener, port, sweeper)

@@ -16,8 +16,14 @@ from urllib.parse import urlsplit
 
 from wsgate.gateway.ids import api_id as make_api_id
 from wsgate.gateway.intrinsics import Resolver, UnsupportedTemplateError
+from wsgate.gateway.lambda_functions import function_arn_of, resolve_function
+from wsgate.gateway.lambda_runtime import FunctionSpec, UnknownFunctionError
+from wsgate.gateway.lambda_template import load_template_functions
+from wsgate.gateway.template_yaml import read_template
 
-SUPPORTED_INTEGRATIONS = {"HTTP", "HTTP_PROXY", "MOCK"}
+LAMBDA_INTEGRATIONS = {"AWS_PROXY", "AWS"}
+"""Lambda proxy and Lambda custom integrations, run by ``wsgate.gateway.lambda_runtime``."""
+SUPPORTED_INTEGRATIONS = {"HTTP", "HTTP_PROXY", "MOCK"} | LAMBDA_INTEGRATIONS
 DEFAULT_TIMEOUT_MS = 29_000
 
 
@@ -39,6 +45,8 @@ class Integration:
     request_parameters: dict[str, str]
     timeout_s: float
     responses: dict[str, IntegrationResponse] = field(default_factory=dict)
+    function: FunctionSpec | None = None
+    """The Lambda function of an ``AWS_PROXY`` / ``AWS`` integration."""
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,8 @@ class _Loader:
     def __init__(self, resolver: Resolver, backend: str | None) -> None:
         self.r = resolver
         self.backend = backend
+        self.functions: dict[str, FunctionSpec] = {}
+        """Functions the template itself declares, by ARN."""
         self.by_type: dict[str, list[str]] = {}
         for logical_id, resource in resolver.resources.items():
             if resolver.active(logical_id):
@@ -169,7 +179,10 @@ class _Loader:
                 f"{kind!r} is not emulated locally (supported: {sorted(SUPPORTED_INTEGRATIONS)})",
             )
         uri = props.get("IntegrationUri")
-        if kind != "MOCK":
+        function = None
+        if kind in LAMBDA_INTEGRATIONS:
+            function = self.function(logical_id, uri)
+        elif kind != "MOCK":
             if not uri:
                 raise UnsupportedTemplateError(logical_id, "IntegrationUri", "is required")
             uri = rewrite_uri(str(uri), self.backend)
@@ -193,7 +206,19 @@ class _Loader:
             request_parameters=dict(props.get("RequestParameters", {})),
             timeout_s=timeout_ms / 1000,
             responses=responses,
+            function=function,
         )
+
+    def function(self, logical_id: str, uri: Any) -> FunctionSpec:
+        """The local code behind a Lambda integration's URI (see ``lambda_functions``)."""
+        if not isinstance(uri, str) or (":lambda:" not in uri and uri not in self.functions):
+            raise UnsupportedTemplateError(
+                logical_id, "IntegrationUri", f"{uri!r} is not a Lambda function (ARN or URI)"
+            )
+        try:
+            return resolve_function(function_arn_of(uri), self.functions)
+        except UnknownFunctionError as error:
+            raise UnsupportedTemplateError(logical_id, "IntegrationUri", str(error)) from None
 
     def load(self, api_logical_id: str) -> WebSocketApiConfig:
         api = self.props(api_logical_id)
@@ -352,18 +377,19 @@ def load_api(
     pseudo: Mapping[str, str] | None = None,
 ) -> WebSocketApiConfig:
     """The one WebSocket API declared in ``template`` (a path or parsed JSON)."""
+    base_dir = Path.cwd()
+    document: Mapping[str, Any]
     if isinstance(template, (Path, str)):
         path = Path(template)
-        try:
-            document = json.loads(path.read_text())
-        except json.JSONDecodeError as error:
-            raise UnsupportedTemplateError(str(path), "<file>", f"not JSON: {error}") from None
+        base_dir = path.resolve().parent
+        document = read_template(path)
     else:
         document = template
     resolver = Resolver(document, dict(parameters or {}))
     if pseudo:
         resolver.pseudo = {**resolver.pseudo, **pseudo}
     loader = _Loader(resolver, backend)
+    loader.functions = load_template_functions(resolver, loader.by_type, loader.props, base_dir)
     apis = loader.of("AWS::ApiGatewayV2::Api")
     if len(apis) != 1:
         raise UnsupportedTemplateError(

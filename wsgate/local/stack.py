@@ -229,6 +229,7 @@ class LocalStack:
             parameters,
             moto_url,
             signed_pushes=dynamodb.endpoint is not None,
+            dynamodb_url=dynamodb.endpoint,
         )
 
         self.info = LocalStackInfo(
@@ -328,6 +329,7 @@ class LocalStack:
         parameters: dict[str, str],
         ssm_url: str,
         signed_pushes: bool = True,
+        dynamodb_url: str | None = None,
     ) -> None:
         # The authorizer runs inside the gateway process and reads the token secret from SSM:
         # boto3 honours AWS_ENDPOINT_URL_SSM, so it reaches moto exactly as it would reach AWS.
@@ -336,7 +338,12 @@ class LocalStack:
             "AWS_ENDPOINT_URL_SSM": ssm_url,
             names.ENV_TOKEN_SECRET_PARAM: _SECRET_PARAM,
             names.ENV_GATEWAY_API_KEYS_ENDPOINT: ssm_url,
+            # Lambda routes run in worker processes that inherit this environment: they find
+            # the table through the stack's SSM parameter and reach moto like the authorizer.
+            names.ENV_STACK_NAME: STACK_NAME,
         }
+        if dynamodb_url is not None:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
         argv = python_module(
             "wsgate.cli",
             "gateway",

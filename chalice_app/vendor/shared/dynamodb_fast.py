@@ -1,0 +1,1 @@
+../../../shared/dynamodb_fast.py

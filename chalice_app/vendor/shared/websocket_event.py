@@ -1,0 +1,1 @@
+../../../shared/websocket_event.py
