@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +19,7 @@ from chalice_app.chalicelib import ops
 from chalice_app.chalicelib.ops import OpsConfig
 from shared.names import DEFAULT_STACK_NAME, StackNames
 from shared.ops_actions import Usage
-from tests.support.connections_endpoint import ConnectionsEndpoint
+from tests.support.connections_endpoint import ConnectionsEndpoint, served_in_thread
 from tests.support.moto import CREDENTIALS, REGION, client, create_connections_table
 from wsgate.cli.token import token as token_command
 
@@ -31,15 +29,8 @@ STAGE = "prod"
 @pytest.fixture
 def endpoint() -> Iterator[ConnectionsEndpoint]:
     """The @connections server on its own loop and thread: the ops Lambda runs asyncio.run."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = ConnectionsEndpoint(stage=STAGE)
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with served_in_thread(ConnectionsEndpoint(stage=STAGE)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -22,11 +22,9 @@ https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-a
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import functools
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,7 +46,7 @@ from chalice_app.policies import Target
 from shared.names import StackNames
 from tests.chalice.iam_eval import UnsupportedPolicy, allowed, glob_match, statements
 from tests.chalice.test_lambda_routes import _event as listrooms_event
-from tests.support.connections_endpoint import ConnectionsEndpoint
+from tests.support.connections_endpoint import ConnectionsEndpoint, served_in_thread
 from tests.support.moto import REGION, client, create_connections_table
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -77,15 +75,8 @@ class RecordingEndpoint(ConnectionsEndpoint):
 
 @pytest.fixture
 def endpoint() -> Iterator[RecordingEndpoint]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = RecordingEndpoint(stage="prod")
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with served_in_thread(RecordingEndpoint(stage="prod")) as server:
+        yield server
 
 
 def _deploy(stack: str, aws_endpoint: str, endpoint_url: str) -> tuple[StackNames, str, str]:

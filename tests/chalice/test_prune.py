@@ -14,7 +14,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/python-context.html
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -36,7 +35,7 @@ from chalice_app.chalicelib.prune import (
 )
 from shared.connection_store import ConnectionStore
 from shared.names import StackNames
-from tests.support.connections_endpoint import ConnectionsEndpoint
+from tests.support.connections_endpoint import ConnectionsEndpoint, served_in_thread
 from tests.support.moto import REGION, client, create_connections_table
 
 STALE = 100_000
@@ -66,15 +65,8 @@ class Deadline:
 
 @pytest.fixture
 def endpoint() -> Iterator[SlowEndpoint]:
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    server = SlowEndpoint(stage="prod")
-    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    with served_in_thread(SlowEndpoint(stage="prod")) as server:
+        yield server
 
 
 @pytest.fixture

@@ -9,9 +9,12 @@ for ids it does not know, which is what API Gateway does for a closed connection
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiohttp import web
 from botocore.auth import SigV4Auth
@@ -118,3 +121,22 @@ class ConnectionsEndpoint:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+EndpointT = TypeVar("EndpointT", bound=ConnectionsEndpoint)
+
+
+@contextmanager
+def served_in_thread(server: EndpointT) -> Iterator[EndpointT]:
+    """``server`` on its own loop and thread, for code under test that runs ``asyncio.run``
+    itself (the Lambdas) and so cannot share the test's loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
