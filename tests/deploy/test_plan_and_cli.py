@@ -57,7 +57,7 @@ def test_dry_run_prints_every_name_and_touches_nothing(
     bucket = f"{stack}-artifacts-<account-id>-eu-west-1"
     for expected in (
         f"stack {stack}, stage prod, eu-west-1",
-        "build the service wheel for arm64",
+        "build the service artifact for arm64",
         f"s3 bucket {bucket}: created if missing, versioning on",
         f"ssm SecureString /{stack}/token-secret",
         "chalice deploy --stage prod",

@@ -44,8 +44,11 @@ class RawSocket:
         """Every frame the server sends until it closes the TCP connection."""
         frames: list[Frame] = []
         async with asyncio.timeout(READ_TIMEOUT_S):
-            while chunk := await self.reader.read(65536):
-                self._parser.feed_data(chunk)
+            # A server that closes with our unread bytes in its buffer ends with a TCP reset
+            # instead of a FIN (Linux does that); what arrived before it still counts.
+            with contextlib.suppress(ConnectionResetError):
+                while chunk := await self.reader.read(65536):
+                    self._parser.feed_data(chunk)
             self._parser.feed_eof()
         parse = Frame.parse(self._parser.read_exact, mask=False)
         while True:

@@ -1,5 +1,5 @@
 """The artifact bucket: created once with versioning, encryption and no public access; holds
-the service wheel under versioned keys and the templates too large to send inline."""
+the service artifact under versioned keys and the templates too large to send inline."""
 
 from __future__ import annotations
 

@@ -117,7 +117,7 @@ def deploy_plan(config: DeployConfig, region: str, account: str | None) -> Plan:
                 (f"profile: {config.profile or '<default chain>'}", f"region: {region}"),
             ),
             Step(
-                f"build the service wheel for {config.architecture} and upload it",
+                f"build the service artifact for {config.architecture} and upload it",
                 (
                     f"s3 bucket {plan.bucket}: created if missing, versioning on, "
                     "SSE-S3 encryption, public access blocked",

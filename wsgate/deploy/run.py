@@ -53,11 +53,23 @@ def build_service_artifact(output_dir: Path, *, architecture: str = "x86_64") ->
 
 
 def synthesize_for(config: DeployConfig, authorizer: str) -> dict[str, Any]:
-    """What ``wsgate synth --from-chalice STAGE`` writes for the configured stage."""
+    """What ``wsgate synth --from-chalice STAGE`` writes for the configured stage: the Lambda
+    routes' ARNs come from Chalice's record like the authorizer's (so they are hashed into the
+    Deployment); without a record, infra falls back to Chalice's naming rule."""
+    from infra.chalice_outputs import ChaliceNotDeployedError, function_arns
     from infra.options import SynthOptions
     from infra.template import synthesize
+    from shared.routes import lambda_routes
 
-    return synthesize(SynthOptions(stage_name=config.stage, authorizer_arn=authorizer))
+    functions = tuple(route.function_name for route in lambda_routes())
+    try:
+        arns = function_arns(config.stage, functions) if functions else {}
+    except ChaliceNotDeployedError:
+        arns = {}
+    options = SynthOptions(
+        stage_name=config.stage, authorizer_arn=authorizer, lambda_arns=tuple(arns.items())
+    )
+    return synthesize(options)
 
 
 @dataclass
