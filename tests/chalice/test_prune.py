@@ -180,7 +180,9 @@ def test_scheduled_prune_keeps_its_position_in_ssm(
         stored = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
         assert stored == (results[-1]["resume"] or ops.RESUME_START)
     assert len(results) > 1 and results[-1]["complete"]
-    assert sum(r["deleted"] for r in results) == 30000
+    # Deletes of a page abandoned at the deadline may land uncounted (at most a page each).
+    interrupted = sum(r["interrupted"] for r in results)
+    assert 30000 - PAGE_SIZE * interrupted <= sum(r["deleted"] for r in results) <= 30000
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == ops.RESUME_START
     assert _remaining_ids(env, table) == set()
 
