@@ -154,7 +154,11 @@ class LocalStack:
         ports: dict[str, int] = {}
         for name, (port, flag) in wanted.items():
             if port == 0:
+                # Each probe's socket is closed before the next one, so the kernel may hand
+                # the same free port out twice: pick again until it is one nobody here took.
                 port = free_port()
+                while port in ports.values():
+                    port = free_port()
             else:
                 ensure_port_free(port, name, flag)
             ports[name] = port
