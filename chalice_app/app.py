@@ -1,12 +1,14 @@
 """wsgate's Lambdas, deployed with ``chalice deploy``: the ``$connect`` authorizer and ops.
 
 Importable two ways: as ``app`` by Chalice (``chalicelib`` is then top-level) and as
-``chalice_app.app`` from the repository, where the local gateway calls ``authorizer`` in-process.
-Nothing here touches the network at import time.
+``chalice_app.app`` from the repository. Nothing here touches the network at import time.
 
-Every function of a Chalice app shares one module, so a cold start of any of them imports this
-file. The authorizer sits on every ``$connect``: only its own module is imported here, and the
-ops module (pydantic, aiobotocore, aiohttp) is imported the first time an ops function runs.
+Lambda imports the module a function's handler string names. Functions declared on ``app``
+below (ops, the schedule) run ``app.py``; blueprint functions run their blueprint's module:
+the authorizer ``chalicelib.authorizer_handler`` (every ``$connect`` waits for its cold start,
+so that module imports the authorizer alone) and each Lambda route
+``chalicelib.lambda_routes``. The ops module (pydantic, aiobotocore, aiohttp) is imported the
+first time an ops function runs.
 """
 
 from __future__ import annotations
@@ -16,35 +18,26 @@ import logging
 from types import ModuleType
 from typing import Any
 
-from chalice import Chalice, Rate
+from chalice.app import Chalice, Rate
 
 try:  # inside the deployment package
-    from chalicelib import authorizer as auth
-    from chalicelib import lambda_routes
-    from chalicelib.secret_parameter import default_ring
+    from chalicelib import authorizer_handler, lambda_routes
 
     _PACKAGE = "chalicelib"
 except ModuleNotFoundError:  # imported from the repository root
-    from chalice_app.chalicelib import authorizer as auth
-    from chalice_app.chalicelib import lambda_routes
-    from chalice_app.chalicelib.secret_parameter import default_ring
+    from chalice_app.chalicelib import authorizer_handler, lambda_routes
 
     _PACKAGE = "chalice_app.chalicelib"
 
 app = Chalice(app_name="wsgate")
 app.log.setLevel(logging.INFO)
+app.register_blueprint(authorizer_handler.blueprint)  # the $connect authorizer
 app.register_blueprint(lambda_routes.blueprint)  # the backend="lambda" WebSocket routes
 
 
 def _ops() -> ModuleType:
     """The ops logic, imported on first use (it is cached in ``sys.modules`` afterwards)."""
     return importlib.import_module(f"{_PACKAGE}.ops")
-
-
-@app.lambda_function(name="authorizer")
-def authorizer(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """REQUEST authorizer for ``$connect``: 401 without a token, 403 for a bad one."""
-    return auth.authorize(event, default_ring())
 
 
 @app.lambda_function(name="ops")

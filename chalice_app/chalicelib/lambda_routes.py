@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Blueprint
+from chalice.app import Blueprint
 from pydantic import BaseModel, ValidationError
 
 from shared.client_messages import ListRooms

@@ -74,7 +74,7 @@ def encode_resume(key: dict[str, Any]) -> str:
 def decode_resume(token: str) -> dict[str, Any]:
     """The scan position in ``token``; only a ``connectionId`` key is ever a valid position."""
     try:
-        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+        key: Any = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ResumeTokenError("resume token is not one a prune run returned") from None
     valid = (
@@ -86,7 +86,7 @@ def decode_resume(token: str) -> dict[str, Any]:
     )
     if not valid:
         raise ResumeTokenError("resume token is not one a prune run returned")
-    return key
+    return dict(key)
 
 
 def should_stop(remaining_s: float, next_page_s: float, margin_s: float) -> bool:

@@ -27,7 +27,7 @@ def test_a_route_function_is_found_by_chalices_name_with_its_stage_settings() ->
     assert "WSGATE_TOKEN_SECRET_PARAM" in spec.environment  # the global variables too
     assert spec.timeout_s == CHALICE_DEFAULT_TIMEOUT_S
     dev = chalice_function(ARN.format("wsgate-dev-authorizer"))
-    assert dev.handler == "chalice_app.app.authorizer"  # Chalice's "app.authorizer", located
+    assert dev.handler == "chalice_app.chalicelib.authorizer_handler.authorizer"  # a blueprint
     assert dev.environment["WSGATE_STAGE"] == "dev"
 
 

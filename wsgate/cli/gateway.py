@@ -45,7 +45,7 @@ def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option(
     "--authorizer",
-    default="chalice_app.app:authorizer",
+    default="chalice_app.chalicelib.authorizer_handler:authorizer",
     show_default=True,
     help="module:attribute called in-process for the template's Lambda authorizer.",
 )

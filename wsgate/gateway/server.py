@@ -47,7 +47,7 @@ from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 from wsgate.gateway.validation import RequestValidator
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
 
-DEFAULT_AUTHORIZER = "chalice_app.app:authorizer"
+DEFAULT_AUTHORIZER = "chalice_app.chalicelib.authorizer_handler:authorizer"
 
 
 @dataclass
