@@ -1,9 +1,11 @@
 """The authorizer's cold start imports the authorizer only, and the package ships exactly the
 ``shared`` modules the Lambdas import (``chalice_app/vendor/shared`` holds one symlink each).
 
-Every function of a Chalice app runs the same ``app.py``, so what it imports at module level
-every ``$connect`` authorizer cold start pays for; the ops code (pydantic, aiobotocore,
-aiohttp) is imported only when an ops function runs.
+Lambda imports the module a function's handler string names: ``app`` for functions declared
+on the app, the blueprint's module for blueprint functions. Every ``$connect`` waits for the
+authorizer's cold start, so its handler module must not pull in the Lambda routes (pydantic,
+the route table) or the ops code (aiobotocore, aiohttp); the functions that run ``app.py``
+import the ops code only when they run.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+
+from chalice_app.app import app
 
 VENDOR = Path(__file__).resolve().parents[2] / "chalice_app" / "vendor" / "shared"
 
@@ -22,6 +26,62 @@ after_import = sorted(sys.modules)
 from chalice_app.chalicelib import ops, prune, api_keys  # what the ops functions import
 print(json.dumps({"after_import": after_import, "all": sorted(sys.modules)}))
 """
+
+
+HANDLER_PROBE = """
+import importlib, json, sys
+module, _, name = sys.argv[1].rpartition(".")
+handler = getattr(importlib.import_module(module), name)
+print(json.dumps({"callable": callable(handler), "modules": sorted(sys.modules)}))
+"""
+NOT_FOR_THE_AUTHORIZER = (
+    "pydantic",
+    "pydantic_core",
+    "aiobotocore",
+    "aiohttp",
+    "boto3",
+    "botocore",
+    "shared.routes",
+    "chalice_app.app",
+    "chalice_app.chalicelib.lambda_routes",
+    "chalice_app.chalicelib.ops",
+)
+"""What the authorizer's cold start must not import: the Lambda routes' and ops' code and
+libraries, and the AWS SDK (the secret is read with boto3 on the first call, not at import)."""
+
+
+def handler_string(function_name: str) -> str:
+    """What Lambda imports for ``function_name``, located in the repository: Chalice's
+    ``app.<name>`` is ``chalice_app/app.py``, as in ``wsgate.gateway.lambda_functions``."""
+    (function,) = [f for f in app.pure_lambda_functions if f.name == function_name]
+    handler = str(function.handler_string)
+    return f"chalice_app.{handler}" if handler.startswith("app.") else handler
+
+
+def imported_by_handler(handler: str) -> set[str]:
+    """``sys.modules`` of a fresh interpreter after importing exactly ``handler``'s module."""
+    done = subprocess.run(
+        [sys.executable, "-c", HANDLER_PROBE, handler],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    probe = json.loads(done.stdout)
+    assert probe["callable"], handler
+    return set(probe["modules"])
+
+
+def _heavy(modules: set[str]) -> set[str]:
+    return {m for m in modules for h in NOT_FOR_THE_AUTHORIZER if m == h or m.startswith(h + ".")}
+
+
+def test_the_authorizers_handler_module_imports_the_authorizer_alone() -> None:
+    handler = handler_string("authorizer")
+    assert not handler.startswith("chalice_app.app."), handler  # its own module, not app.py
+    loaded = imported_by_handler(handler)
+    assert "chalice_app.chalicelib.authorizer" in loaded and "jwt" in loaded
+    assert not _heavy(loaded), sorted(_heavy(loaded))
 
 
 def _probe() -> dict[str, list[str]]:
