@@ -49,6 +49,6 @@ def test_bench_smoke_run_writes_every_scenario(tmp_path: Path) -> None:
     capacity = results["capacity"]
     assert set(capacity["rooms"]) == {"1", "10"} and capacity["lost"] == 0
     assert capacity["rooms"]["1"]["cpu_ms_per_message"] >= 0  # /proc ticks are 10 ms
-    assert results["cold_start"]["imports"]["chalice_app.app"]["median_ms"] > 0
+    assert results["cold_start"]["authorizer"]["cpu_median_ms"] > 0
     assert results["cold_start"]["package"]["total_bytes"] > 0
     assert "baseline_echo" in done.stdout

@@ -19,7 +19,7 @@ PASSING: dict[str, Any] = {
         "idle_10000": {"gateway_rss_bytes": 222 * 2**20},
     },
     "capacity": {"per_member_cpu_ms": 0.09, "lost": 0},
-    "cold_start": {"imports": {"chalice_app.app": {"median_ms": 90}}},
+    "cold_start": {"authorizer": {"cpu_median_ms": 60, "median_ms": 150}},
 }
 
 
@@ -40,11 +40,12 @@ def test_each_missed_or_missing_figure_fails_the_check() -> None:
     }
 
 
-def test_the_authorizer_import_is_reported_not_enforced() -> None:
+def test_the_authorizers_import_cpu_time_is_enforced() -> None:
     slow = copy.deepcopy(PASSING)
-    slow["cold_start"]["imports"]["chalice_app.app"]["median_ms"] = 900
+    slow["cold_start"]["authorizer"]["cpu_median_ms"] = 140
     (verdict,) = [v for v in check(slow) if not v.met]
-    assert not verdict.fails_check and "reported" in verdict.line()
+    assert verdict.fails_check and "authorizer" in verdict.target.name
+    assert [v for v in check({**PASSING, "cold_start": {"error": "no package"}}) if not v.met]
 
 
 def test_instances_at_half_cpu_and_the_per_member_slope() -> None:
