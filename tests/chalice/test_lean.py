@@ -53,8 +53,9 @@ libraries, and the AWS SDK (the secret is read with boto3 on the first call, not
 def handler_string(function_name: str) -> str:
     """What Lambda imports for ``function_name``, located in the repository: Chalice's
     ``app.<name>`` is ``chalice_app/app.py``, as in ``wsgate.gateway.lambda_functions``."""
-    (function,) = [f for f in app.pure_lambda_functions if f.name == function_name]
-    handler = str(function.handler_string)
+    handlers = {f.name: f.handler_string for f in app.pure_lambda_functions}
+    handlers |= {source.name: source.handler_string for source in app.event_sources}
+    handler = handlers[function_name]
     return f"chalice_app.{handler}" if handler.startswith("app.") else handler
 
 

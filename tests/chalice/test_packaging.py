@@ -15,10 +15,13 @@ import sys
 import venv
 import zipfile
 from pathlib import Path
+from typing import Any
+
+from chalice.utils import to_cfn_resource_name
 
 from shared.names import StackNames
 from shared.routes import lambda_routes
-from tests.chalice.test_lean import lambda_shared_modules
+from tests.chalice.test_lean import handler_string, lambda_shared_modules
 from tests.support.moto import client, create_connections_table, moto_server
 
 PROJECT = Path(__file__).resolve().parents[2] / "chalice_app"
@@ -26,18 +29,28 @@ PROJECT = Path(__file__).resolve().parents[2] / "chalice_app"
 MAX_PACKAGE_BYTES = 24_000_000
 """The zip is ~22.9 MB, 15.6 MB of it the botocore that aiobotocore pins (the runtime's own
 botocore is another version, so it cannot be reused): a new dependency shows up here."""
-FORBIDDEN_TOP_LEVEL = ("tests/", "infra/", "wsgate/", "ec2_service/", "pytest", "_pytest/")
+FORBIDDEN_TOP_LEVEL: tuple[str, ...] = (
+    "tests/",
+    "infra/",
+    "wsgate/",
+    "ec2_service/",
+    "pytest",
+    "_pytest/",
+)
 FORBIDDEN_TOP_LEVEL += ("moto/", "sanic/", "troposphere/", "awacs/", "cryptography/", "pip/")
 
 LEAN_IMPORT = """
-import json, sys, time
+import importlib, json, sys, time
 sys.path.insert(0, sys.argv[1])
 started = time.perf_counter()
-import app
+importlib.import_module(sys.argv[2])
 elapsed = time.perf_counter() - started
-heavy = [m for m in ("aiobotocore", "aiohttp", "boto3", "chalicelib.ops") if m in sys.modules]
+heavy = [m for m in json.loads(sys.argv[3]) if m in sys.modules]
 print(json.dumps({"import_s": elapsed, "heavy": heavy}))
 """
+NOT_AT_IMPORT = ("aiobotocore", "aiohttp", "boto3", "chalicelib.ops")
+"""What no handler module imports at cold start (``app`` imports the ops code on first use)."""
+NOT_FOR_THE_AUTHORIZER = (*NOT_AT_IMPORT, "pydantic", "shared.routes", "chalicelib.lambda_routes")
 
 INVOKE = """
 import json, sys
@@ -45,7 +58,7 @@ sys.path.insert(0, sys.argv[1])
 import importlib
 module, _, name = sys.argv[2].rpartition(".")
 event = json.loads(sys.argv[3])
-handler = getattr(importlib.import_module(module or "app"), name)
+handler = getattr(importlib.import_module(module), name)
 try:
     print(json.dumps(handler(event, None)))
 except Exception as error:
@@ -69,11 +82,11 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     package = tmp_path / "package"
     with zipfile.ZipFile(out / "deployment.zip") as archive:
-        names = archive.namelist()
+        entries = archive.namelist()
         archive.extractall(package)
-    assert "chalicelib/authorizer.py" in names and "chalicelib/ops.py" in names
-    assert not any(name.startswith(FORBIDDEN_TOP_LEVEL) for name in names)
-    shipped = {name for name in names if name.startswith("shared/")}
+    assert "chalicelib/authorizer.py" in entries and "chalicelib/ops.py" in entries
+    assert not any(entry.startswith(FORBIDDEN_TOP_LEVEL) for entry in entries)
+    shipped = {entry for entry in entries if entry.startswith("shared/")}
     assert shipped == {f"shared/{m.split('.')[1]}.py" for m in lambda_shared_modules()} | {
         "shared/__init__.py"
     }
@@ -116,34 +129,47 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
             assert run.returncode == 0, run.stderr
             return json.loads(run.stdout.strip().splitlines()[-1])
 
-        lean = subprocess.run(
-            [str(python), "-c", LEAN_IMPORT, str(package)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-            check=True,
-        )
-        cold = json.loads(lean.stdout.strip().splitlines()[-1])
-        assert cold["heavy"] == [], cold  # the authorizer's cold start imports no ops code
-        print(f"cold import of app from the zip: {cold['import_s'] * 1000:.0f} ms")
+        # Every function runs the handler string the app declares (the repository's
+        # ``chalice_app.`` prefix is the package's top level).
+        sam = json.loads((out / "sam.json").read_text())["Resources"]
+        by_function = {
+            name: sam[to_cfn_resource_name(name)]["Properties"]["Handler"]
+            for name in ("authorizer", "ops", "prune", *(r.function_name for r in lambda_routes()))
+        }
+        for name, handler in by_function.items():
+            assert handler == handler_string(name).removeprefix("chalice_app."), name
+        handlers = set(by_function.values())
+
+        def cold_import(handler: str, heavy: tuple[str, ...]) -> dict[str, Any]:
+            module = handler.rpartition(".")[0]
+            lean = subprocess.run(
+                [str(python), "-c", LEAN_IMPORT, str(package), module, json.dumps(heavy)],
+                capture_output=True,
+                text=True,
+                env=env,
+                timeout=60,
+                check=True,
+            )
+            return dict(json.loads(lean.stdout.strip().splitlines()[-1]))
+
+        for handler in handlers:
+            assert cold_import(handler, NOT_AT_IMPORT)["heavy"] == [], handler
+        cold = cold_import(by_function["authorizer"], NOT_FOR_THE_AUTHORIZER)
+        assert cold["heavy"] == [], cold  # the authorizer's cold start imports it alone
+        print(f"cold import of the authorizer from the zip: {cold['import_s'] * 1000:.0f} ms")
 
         allowed = invoke(
-            "authorizer",
+            by_function["authorizer"],
             {
                 "methodArn": "arn:aws:execute-api:us-east-1:1:a/prod/$connect",
                 "headers": {"Authorization": f"Bearer {token}"},
             },
         )
         assert allowed["principalId"] == "zip"  # type: ignore[index]
-        refused = invoke("ops", {"action": "nope"})
+        refused = invoke(by_function["ops"], {"action": "nope"})
         assert refused["error"] == "invalid ops request"  # type: ignore[index]
 
         # Each Lambda route's function, by the handler string the SAM template gives Lambda.
-        sam = json.loads((out / "sam.json").read_text())["Resources"]
-        handlers = {
-            r["Properties"]["Handler"] for r in sam.values() if "Handler" in r.get("Properties", {})
-        }
         names = StackNames("wsgate", "prod")
         create_connections_table(endpoint, names.table)
         client("ssm", endpoint).put_parameter(
