@@ -10,6 +10,12 @@ a cold start pays for pyjwt, the authorizer's logic and Chalice's own ``chalice.
 on top of what pyjwt already imports), never for the ops code or the Lambda routes.
 ``app.py`` registers this blueprint, so ``chalice deploy`` still names the function
 ``wsgate-<stage>-authorizer``.
+
+Chalice's documentation: a blueprint's ``__name__`` "must match the import name of the module
+so the function can be properly imported when running in Lambda"
+(https://aws.github.io/chalice/topics/blueprints). Since ``app.py`` never runs in this
+function, middleware registered on the app would not reach it (aws/chalice#1566); the app
+registers none, and ``tests/chalice/test_lean.py`` keeps it that way.
 """
 
 from __future__ import annotations

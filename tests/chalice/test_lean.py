@@ -6,6 +6,10 @@ on the app, the blueprint's module for blueprint functions. Every ``$connect`` w
 authorizer's cold start, so its handler module must not pull in the Lambda routes (pydantic,
 the route table) or the ops code (aiobotocore, aiohttp); the functions that run ``app.py``
 import the ops code only when they run.
+
+Lambda's Python runtime splits the handler string at its last dot and imports the module
+before it (https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html#naming: the
+handler name is the file's name and the function's); the probes below do exactly that.
 """
 
 from __future__ import annotations
@@ -83,6 +87,12 @@ def test_the_authorizers_handler_module_imports_the_authorizer_alone() -> None:
     loaded = imported_by_handler(handler)
     assert "chalice_app.chalicelib.authorizer" in loaded and "jwt" in loaded
     assert not _heavy(loaded), sorted(_heavy(loaded))
+
+
+def test_the_app_registers_no_middleware_the_authorizer_would_miss() -> None:
+    """The authorizer's cold start never runs ``app.py``, so app middleware would not wrap it
+    (aws/chalice#1566): wrap it in its own module instead."""
+    assert app.middleware_handlers == []
 
 
 def _probe() -> dict[str, list[str]]:
