@@ -14,6 +14,7 @@ handler name is the file's name and the function's); the probes below do exactly
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -123,3 +124,16 @@ def test_the_vendor_directory_holds_exactly_the_imported_shared_modules() -> Non
     assert vendored == lambda_shared_modules()
     for link in VENDOR.glob("*.py"):
         assert link.is_symlink() and link.resolve().parent.name == "shared", link
+
+
+def test_the_local_gateway_runs_the_module_lambda_runs() -> None:
+    """``wsgate gateway`` (and so ``wsgate local``) calls the authorizer in-process by a
+    ``module:attribute`` spec; it must name the function Chalice deploys, not a copy."""
+    from wsgate.cli.gateway import gateway
+    from wsgate.gateway.authorizer import load_function
+    from wsgate.gateway.server import DEFAULT_AUTHORIZER
+
+    (cli_default,) = [p.default for p in gateway.params if p.name == "authorizer"]
+    module, _, name = handler_string("authorizer").rpartition(".")
+    assert DEFAULT_AUTHORIZER == cli_default == f"{module}:{name}"
+    assert load_function(DEFAULT_AUTHORIZER) is getattr(importlib.import_module(module), name)
