@@ -14,13 +14,14 @@ import subprocess
 import sys
 import venv
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from chalice.utils import to_cfn_resource_name
 
 from shared.names import StackNames
-from shared.routes import lambda_routes
+from shared.routes import Route, lambda_routes
 from tests.chalice.test_lean import handler_string, lambda_shared_modules
 from tests.support.moto import client, create_connections_table, moto_server
 
@@ -66,7 +67,42 @@ except Exception as error:
 """
 
 
-def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
+@dataclass
+class BareLambda:
+    """The unpacked zip run by a Python holding only what the Lambda runtime provides."""
+
+    python: Path
+    package: Path
+    env: dict[str, str]
+
+    def invoke(self, handler: str, event: object) -> Any:
+        run = subprocess.run(
+            [str(self.python), "-c", INVOKE, str(self.package), handler, json.dumps(event)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=False,
+        )
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout.strip().splitlines()[-1])
+
+    def cold_import(self, handler: str, heavy: tuple[str, ...]) -> dict[str, Any]:
+        """Import exactly the module Lambda imports for ``handler``; which of ``heavy`` came."""
+        module = handler.rpartition(".")[0]
+        lean = subprocess.run(
+            [str(self.python), "-c", LEAN_IMPORT, str(self.package), module, json.dumps(heavy)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=60,
+            check=True,
+        )
+        return dict(json.loads(lean.stdout.strip().splitlines()[-1]))
+
+
+def _build(tmp_path: Path) -> Path:
+    """``chalice package`` into ``tmp_path/out``, checked for what it must and must not hold."""
     out = tmp_path / "out"
     chalice = Path(sys.executable).with_name("chalice")
     region = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}  # chalice wants one configured
@@ -80,10 +116,9 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    package = tmp_path / "package"
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         entries = archive.namelist()
-        archive.extractall(package)
+        archive.extractall(tmp_path / "package")
     assert "chalicelib/authorizer.py" in entries and "chalicelib/ops.py" in entries
     assert not any(entry.startswith(FORBIDDEN_TOP_LEVEL) for entry in entries)
     shipped = {entry for entry in entries if entry.startswith("shared/")}
@@ -92,7 +127,37 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
     }
     size = (out / "deployment.zip").stat().st_size
     assert size < MAX_PACKAGE_BYTES, size
+    return out
 
+
+def _sam_handlers(out: Path) -> dict[str, str]:
+    """Chalice function name -> the handler string ``sam.json`` gives Lambda."""
+    sam = json.loads((out / "sam.json").read_text())["Resources"]
+    names = ("authorizer", "ops", "prune", *(r.function_name for r in lambda_routes()))
+    return {name: sam[to_cfn_resource_name(name)]["Properties"]["Handler"] for name in names}
+
+
+def _route_event(route: Route) -> dict[str, Any]:
+    return {
+        "requestContext": {
+            "routeKey": route.key,
+            "eventType": "MESSAGE",
+            "connectionId": "c=",
+            "requestId": "r=",
+            "domainName": "a.execute-api.us-east-1.amazonaws.com",
+            "stage": "prod",
+            "apiId": "a",
+            "connectedAt": 1,
+            "requestTimeEpoch": 2,
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": json.dumps({"action": route.key}),
+        "isBase64Encoded": False,
+    }
+
+
+def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
+    out = _build(tmp_path)
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
@@ -110,6 +175,7 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
             "AWS_SECRET_ACCESS_KEY": "testing",
             "PATH": "/usr/bin:/bin",
         }
+        bare = BareLambda(python, tmp_path / "package", env)
         token = subprocess.run(
             [sys.executable, "-m", "wsgate.cli", "token", "--user", "zip", "--secret", secret],
             capture_output=True,
@@ -117,57 +183,26 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
             check=True,
         ).stdout.strip()
 
-        def invoke(handler: str, event: object) -> object:
-            run = subprocess.run(
-                [str(python), "-c", INVOKE, str(package), handler, json.dumps(event)],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
-                check=False,
-            )
-            assert run.returncode == 0, run.stderr
-            return json.loads(run.stdout.strip().splitlines()[-1])
-
         # Every function runs the handler string the app declares (the repository's
         # ``chalice_app.`` prefix is the package's top level).
-        sam = json.loads((out / "sam.json").read_text())["Resources"]
-        by_function = {
-            name: sam[to_cfn_resource_name(name)]["Properties"]["Handler"]
-            for name in ("authorizer", "ops", "prune", *(r.function_name for r in lambda_routes()))
-        }
+        by_function = _sam_handlers(out)
         for name, handler in by_function.items():
             assert handler == handler_string(name).removeprefix("chalice_app."), name
-        handlers = set(by_function.values())
-
-        def cold_import(handler: str, heavy: tuple[str, ...]) -> dict[str, Any]:
-            module = handler.rpartition(".")[0]
-            lean = subprocess.run(
-                [str(python), "-c", LEAN_IMPORT, str(package), module, json.dumps(heavy)],
-                capture_output=True,
-                text=True,
-                env=env,
-                timeout=60,
-                check=True,
-            )
-            return dict(json.loads(lean.stdout.strip().splitlines()[-1]))
-
-        for handler in handlers:
-            assert cold_import(handler, NOT_AT_IMPORT)["heavy"] == [], handler
-        cold = cold_import(by_function["authorizer"], NOT_FOR_THE_AUTHORIZER)
+            assert bare.cold_import(handler, NOT_AT_IMPORT)["heavy"] == [], handler
+        cold = bare.cold_import(by_function["authorizer"], NOT_FOR_THE_AUTHORIZER)
         assert cold["heavy"] == [], cold  # the authorizer's cold start imports it alone
         print(f"cold import of the authorizer from the zip: {cold['import_s'] * 1000:.0f} ms")
 
-        allowed = invoke(
+        allowed = bare.invoke(
             by_function["authorizer"],
             {
                 "methodArn": "arn:aws:execute-api:us-east-1:1:a/prod/$connect",
                 "headers": {"Authorization": f"Bearer {token}"},
             },
         )
-        assert allowed["principalId"] == "zip"  # type: ignore[index]
-        refused = invoke(by_function["ops"], {"action": "nope"})
-        assert refused["error"] == "invalid ops request"  # type: ignore[index]
+        assert allowed["principalId"] == "zip"
+        refused = bare.invoke(by_function["ops"], {"action": "nope"})
+        assert refused["error"] == "invalid ops request"
 
         # Each Lambda route's function, by the handler string the SAM template gives Lambda.
         names = StackNames("wsgate", "prod")
@@ -175,25 +210,7 @@ def test_chalice_package_runs_in_a_bare_virtualenv(tmp_path: Path) -> None:
         client("ssm", endpoint).put_parameter(
             Name=names.table_name_parameter, Value=names.table, Type="String", Overwrite=True
         )
-        env |= {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "WSGATE_STAGE": "prod"}
+        bare.env |= {"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "WSGATE_STAGE": "prod"}
         for route in lambda_routes():
-            handler = f"chalicelib.lambda_routes.{route.function_name}"
-            assert handler in handlers
-            event = {
-                "requestContext": {
-                    "routeKey": route.key,
-                    "eventType": "MESSAGE",
-                    "connectionId": "c=",
-                    "requestId": "r=",
-                    "domainName": "a.execute-api.us-east-1.amazonaws.com",
-                    "stage": "prod",
-                    "apiId": "a",
-                    "connectedAt": 1,
-                    "requestTimeEpoch": 2,
-                    "identity": {"sourceIp": "127.0.0.1"},
-                },
-                "body": json.dumps({"action": route.key}),
-                "isBase64Encoded": False,
-            }
-            answered = invoke(handler, event)
-            assert answered["statusCode"] == 200, answered  # type: ignore[index]
+            answered = bare.invoke(by_function[route.function_name], _route_event(route))
+            assert answered["statusCode"] == 200, answered
