@@ -33,8 +33,10 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import chalice.test
 import pytest
 from aiohttp import web
+from chalice.local import LambdaContext
 from chalice.test import Client
 from moto.moto_api import recorder
 
@@ -252,11 +254,71 @@ def aws_env(aws_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     return aws_endpoint
 
 
+LAMBDA_MS = 60_000
+"""Chalice's default ``lambda_timeout``, as the deployed functions get it."""
+Calls = dict[str, Any]
+"""Function name -> the (action, resource, context) calls it made against moto."""
+
+
+def _assert_every_grant_is_used(function: str, policy: dict[str, Any], calls: Calls) -> None:
+    for statement in statements(policy):
+        assert "*" not in statement["Resource"], (function, statement)
+        if statement["Sid"] == "OwnLogs":
+            continue
+        for action in statement["Action"]:
+            for resource in statement["Resource"]:
+                used = any(
+                    glob_match(action, a, ignore_case=True) and glob_match(resource, r)
+                    for a, r, _ in calls[function]
+                )
+                assert used, f"{function} is granted {action} on {resource}, never used"
+
+
+def _assert_least_privilege(generated: dict[str, Any], calls: Calls) -> None:
+    """Each function may make every call it made, is granted nothing it did not use, and may
+    make none of its neighbours' calls."""
+    for function, policy in generated.items():
+        for action, resource, context in calls[function]:
+            assert allowed(policy, action, resource, context), (function, action, resource)
+        _assert_every_grant_is_used(function, policy, calls)
+        for neighbour in set(generated) - {function}:
+            foreign = [c for c in calls[neighbour] if c not in calls[function]]
+            for action, resource, context in foreign:
+                assert not allowed(policy, action, resource, context), (function, action)
+
+
+def _assert_foreign_resources_denied(
+    function: str, own_policy: dict[str, Any], other_policy: dict[str, Any]
+) -> set[str]:
+    """Every resource another target's policy names is denied to ``own_policy``, unless it is
+    one of its own (the varied dimension is not part of its name); those are returned."""
+    own = {r for st in statements(own_policy) for r in st["Resource"]}
+    same: set[str] = set()
+    for statement in statements(other_policy):
+        if statement["Sid"] == "OwnLogs":
+            continue
+        context = {k: v for t in statement.get("Condition", {}).values() for k, v in t.items()}
+        for resource in statement["Resource"]:
+            if resource in own:
+                same.add(resource)
+                continue
+            probe = resource.replace("*", "x1")
+            for action in statement["Action"]:
+                assert not allowed(own_policy, action, probe, context), (function, action, probe)
+    return same
+
+
 @pytest.mark.parametrize("stack", ["wsgate", "chat-prod"])
 def test_each_function_is_allowed_exactly_what_it_calls(
     stack: str, aws_env: str, endpoint: RecordingEndpoint, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     names, plan, old_secret = _deploy(stack, aws_env, endpoint.url)
+    # Chalice's test client gives every invocation a 3 s context; prune stops when its budget
+    # runs out, which a loaded machine can reach before the first page. Lambda's own budget is
+    # the function's timeout (60 s here); the budget has its own tests in test_prune.py.
+    monkeypatch.setattr(
+        chalice.test, "LambdaContext", functools.partial(LambdaContext, max_runtime_ms=LAMBDA_MS)
+    )
     monkeypatch.setenv("WSGATE_STACK_NAME", stack)
     monkeypatch.setenv("WSGATE_TOKEN_SECRET_PARAM", names.token_secret_parameter)
     calls = _exercise(names, aws_env, endpoint, old_secret)
@@ -264,24 +326,7 @@ def test_each_function_is_allowed_exactly_what_it_calls(
     generated = policies.policies(target)
     assert set(generated) == set(calls) == set(policies.FUNCTIONS)
     assert calls["authorizer"] and calls["ops"] and calls["prune"]
-    for function, policy in generated.items():
-        for action, resource, context in calls[function]:
-            assert allowed(policy, action, resource, context), (function, action, resource)
-        for statement in statements(policy):
-            assert "*" not in statement["Resource"], (function, statement)
-            if statement["Sid"] == "OwnLogs":
-                continue
-            for action in statement["Action"]:
-                for resource in statement["Resource"]:
-                    used = any(
-                        glob_match(action, a, ignore_case=True) and glob_match(resource, r)
-                        for a, r, _ in calls[function]
-                    )
-                    assert used, f"{function} is granted {action} on {resource}, never used"
-        for neighbour in set(generated) - {function}:
-            foreign = [c for c in calls[neighbour] if c not in calls[function]]
-            for action, resource, context in foreign:
-                assert not allowed(policy, action, resource, context), (function, action)
+    _assert_least_privilege(generated, calls)
     others = [
         Target(StackNames("otherstack", "prod"), REGION, ACCOUNT, "yyyyyyyyyy", "plan2"),
         Target(StackNames(stack, "dev"), REGION, ACCOUNT, API_ID, plan),
@@ -292,27 +337,9 @@ def test_each_function_is_allowed_exactly_what_it_calls(
     shared: set[str] = set()
     for index, other in enumerate(others):
         for function, policy in policies.policies(other).items():
-            own = {r for st in statements(generated[function]) for r in st["Resource"]}
-            for statement in statements(policy):
-                if statement["Sid"] == "OwnLogs":
-                    continue
-                for resource in statement["Resource"]:
-                    if resource in own:  # the varied dimension is not part of this name
-                        if index == 0:
-                            shared.add(resource)
-                        continue
-                    for action in statement["Action"]:
-                        probe = resource.replace("*", "x1")
-                        context = {
-                            k: v
-                            for t in statement.get("Condition", {}).values()
-                            for k, v in t.items()
-                        }
-                        assert not allowed(generated[function], action, probe, context), (
-                            function,
-                            action,
-                            probe,
-                        )
+            same = _assert_foreign_resources_denied(function, generated[function], policy)
+            if index == 0:
+                shared |= same
     # Only account-wide things are shared with another stack: API keys belong to the account
     # and region, and SSM decrypts any parameter with the account's keys (the parameter grant
     # decides which secret can be read).
