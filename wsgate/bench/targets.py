@@ -97,7 +97,7 @@ TARGETS: tuple[Target, ...] = (
         _path("cold_start", "authorizer", "cpu_median_ms"),
         "<=",
         100,
-        "51-53",
+        "46-53",
     ),
 )
 
