@@ -42,7 +42,7 @@ from wsgate.gateway.pump import MessagePump
 from wsgate.gateway.request_context import header_text, request_context, request_head_size
 from wsgate.gateway.selection import parse_body, select_route
 from wsgate.gateway.sigv4 import SigV4Verifier
-from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
+from wsgate.gateway.template_loader import Integration, Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 from wsgate.gateway.validation import RequestValidator
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
@@ -80,6 +80,57 @@ class GatewayConfig:
     """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
     stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
     admin: bool = False
+
+
+class _Refused(Exception):
+    """``$connect`` is refused with ``status``; ``why`` goes to the execution log only."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status = status
+        self.why = why
+
+
+@dataclass
+class _ConnectAttempt:
+    """A client during ``$connect``: what ``$context`` says of it before it is a connection.
+
+    The authorizer's context and the API key are filled in as the checks pass, so every
+    ``$context`` built later (the integration's, the access log's) carries them.
+    """
+
+    connection_id: str
+    request_id: str
+    headers: dict[str, str]
+    query: dict[str, str]
+    source_ip: str
+    user_agent: str
+    connected_at: int
+    authorizer: dict[str, Any] = field(default_factory=dict)
+    api_key: str | None = None
+
+    @classmethod
+    def of(cls, request: web.Request) -> _ConnectAttempt:
+        return cls(
+            connection_id=aws_id(),
+            request_id=aws_id(),
+            headers={k: header_text(v) for k, v in request.headers.items()},
+            query={k: header_text(v) for k, v in request.query.items()},
+            source_ip=request.remote or "127.0.0.1",
+            user_agent=header_text(request.headers.get("User-Agent", "")),
+            connected_at=int(time.time() * 1000),
+        )
+
+    @property
+    def identity(self) -> tuple[str, int, str, str, dict[str, Any], str | None]:
+        return (
+            self.connection_id,
+            self.connected_at,
+            self.source_ip,
+            self.user_agent,
+            self.authorizer,
+            self.api_key,
+        )
 
 
 class Gateway:
@@ -149,91 +200,114 @@ class Gateway:
         handshake = negotiate(request.path, request.headers)
         if not handshake.accepted:
             return self._reject(handshake.response.status_code)
-        connection_id, request_id = aws_id(), aws_id()
-        headers = {k: header_text(v) for k, v in request.headers.items()}
-        query = {k: header_text(v) for k, v in request.query.items()}
-        source_ip = request.remote or "127.0.0.1"
-        user_agent = header_text(request.headers.get("User-Agent", ""))
-        connected_at = int(time.time() * 1000)
-        route = self.api.routes.get("$connect")
-        authorizer_ctx: dict[str, Any] = {}
-        api_key: str | None = None
+        attempt = _ConnectAttempt.of(request)
+        try:
+            await self._admit(attempt)
+        except _Refused as refusal:
+            return self._refuse(attempt, refusal.status, refusal.why)
+        return await self._serve(
+            request, handshake, attempt.identity, self._connect_context(attempt, 200)
+        )
 
-        def ctx(status: int | None = None) -> dict[str, Any]:
-            c = request_context(
-                api_id=self.api.api_id,
-                stage=self.api.stage.name,
-                connection_id=connection_id,
-                request_id=request_id,
-                route_key="$connect",
-                event_type="CONNECT",
-                connected_at=connected_at,
-                source_ip=source_ip,
-                user_agent=user_agent,
-                authorizer=authorizer_ctx,
-                api_key=api_key,
-            )
-            c["status"] = status
-            return c
-
-        def refuse(status: int, why: str) -> web.Response:
-            self.log.error(request_id, connection_id, "$connect", why)
-            self.events.publish(
-                EventKind.THROTTLED
-                if status == errors.THROTTLED_STATUS
-                else EventKind.CONNECT_REFUSED,
-                connection_id,
-                status=status,
-                reason=why,
-            )
-            self.log.access(ctx(status))
-            return self._reject(status)
-
+    async def _admit(self, attempt: _ConnectAttempt) -> None:
+        """Run the ``$connect`` checks in API Gateway's order (stage throttle, authorizer, API
+        key, integration); the first that fails raises :class:`_Refused`."""
         if not self.stage_throttle.allow("$connect"):
-            return refuse(errors.THROTTLED_STATUS, "throttled by stage settings")
-        if route is not None and route.authorizer:
-            authorizer = self.api.authorizers[route.authorizer]
-            missing = missing_identity(authorizer.identity_sources, headers, query)
-            if missing:
-                return refuse(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
-            event = request_event(
-                api_id=self.api.api_id,
-                stage=self.api.stage.name,
-                stage_variables=self.api.stage.variables,
-                headers=headers,
-                query=query,
-                context=ctx(),
-            )
-            outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
-            if outcome.status is not None:
-                return refuse(outcome.status, f"authorizer: {outcome.error}")
-            authorizer_ctx = {"principalId": outcome.principal_id, **(outcome.context or {})}
-            usage_key = outcome.usage_identifier_key
-        else:
-            usage_key = None
-        if route is not None and route.api_key_required:
-            if self.api.api_key_selection == "$context.authorizer.usageIdentifierKey":
-                api_key = usage_key
-            else:
-                api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
-            verdict = self.usage_plans.check(api_key)
-            if verdict == KeyVerdict.FORBIDDEN:
-                return refuse(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
-            if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
-                return refuse(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
-        if route is not None and route.integration is not None:
-            variables = VtlVariables(ctx(), self.api.stage.variables, "", headers, query)
-            result = await call(route.integration, variables, self._session())
-            self.log.endpoint_request(
-                request_id, connection_id, "$connect", result.endpoint_request
-            )
-            if result.error_frame is not None:
-                return refuse(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
-            if result.status is not None and not 200 <= result.status < 300:
-                return refuse(result.status, f"integration answered {result.status}")
+            raise _Refused(errors.THROTTLED_STATUS, "throttled by stage settings")
+        route = self.api.routes.get("$connect")
+        if route is None:
+            return
+        usage_key = await self._authorize(attempt, route.authorizer) if route.authorizer else None
+        if route.api_key_required:
+            self._check_api_key(attempt, usage_key)
+        if route.integration is not None:
+            await self._connect_integration(attempt, route.integration)
 
-        identity = (connection_id, connected_at, source_ip, user_agent, authorizer_ctx, api_key)
-        return await self._serve(request, handshake, identity, ctx(200))
+    async def _authorize(self, attempt: _ConnectAttempt, name: str) -> str | None:
+        """Call the route's authorizer; keep its context on the attempt and return the usage
+        identifier key it chose (API keys may come from there)."""
+        authorizer = self.api.authorizers[name]
+        missing = missing_identity(authorizer.identity_sources, attempt.headers, attempt.query)
+        if missing:
+            raise _Refused(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
+        event = request_event(
+            api_id=self.api.api_id,
+            stage=self.api.stage.name,
+            stage_variables=self.api.stage.variables,
+            headers=attempt.headers,
+            query=attempt.query,
+            context=self._connect_context(attempt),
+        )
+        outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
+        if outcome.status is not None:
+            raise _Refused(outcome.status, f"authorizer: {outcome.error}")
+        attempt.authorizer = {"principalId": outcome.principal_id, **(outcome.context or {})}
+        return outcome.usage_identifier_key
+
+    def _check_api_key(self, attempt: _ConnectAttempt, usage_key: str | None) -> None:
+        """Take the API key from where the API's key source says, and check its usage plan."""
+        if self.api.api_key_selection == "$context.authorizer.usageIdentifierKey":
+            attempt.api_key = usage_key
+        else:
+            attempt.api_key = next(
+                (v for k, v in attempt.headers.items() if k.lower() == "x-api-key"), None
+            )
+        verdict = self.usage_plans.check(attempt.api_key)
+        if verdict == KeyVerdict.FORBIDDEN:
+            raise _Refused(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
+        if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
+            raise _Refused(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
+
+    async def _connect_integration(
+        self, attempt: _ConnectAttempt, integration: Integration
+    ) -> None:
+        """Call the ``$connect`` integration: an error or a non-2xx answer refuses the client."""
+        variables = VtlVariables(
+            self._connect_context(attempt),
+            self.api.stage.variables,
+            "",
+            attempt.headers,
+            attempt.query,
+        )
+        result = await call(integration, variables, self._session())
+        self.log.endpoint_request(
+            attempt.request_id, attempt.connection_id, "$connect", result.endpoint_request
+        )
+        if result.error_frame is not None:
+            raise _Refused(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
+        if result.status is not None and not 200 <= result.status < 300:
+            raise _Refused(result.status, f"integration answered {result.status}")
+
+    def _connect_context(
+        self, attempt: _ConnectAttempt, status: int | None = None
+    ) -> dict[str, Any]:
+        """``$context`` of the ``$connect`` request, as far as the checks so far have filled it."""
+        c = request_context(
+            api_id=self.api.api_id,
+            stage=self.api.stage.name,
+            connection_id=attempt.connection_id,
+            request_id=attempt.request_id,
+            route_key="$connect",
+            event_type="CONNECT",
+            connected_at=attempt.connected_at,
+            source_ip=attempt.source_ip,
+            user_agent=attempt.user_agent,
+            authorizer=attempt.authorizer,
+            api_key=attempt.api_key,
+        )
+        c["status"] = status
+        return c
+
+    def _refuse(self, attempt: _ConnectAttempt, status: int, why: str) -> web.Response:
+        self.log.error(attempt.request_id, attempt.connection_id, "$connect", why)
+        self.events.publish(
+            EventKind.THROTTLED if status == errors.THROTTLED_STATUS else EventKind.CONNECT_REFUSED,
+            attempt.connection_id,
+            status=status,
+            reason=why,
+        )
+        self.log.access(self._connect_context(attempt, status))
+        return self._reject(status)
 
     async def _serve(
         self,
