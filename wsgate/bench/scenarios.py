@@ -281,39 +281,42 @@ async def store_ceiling(info: LocalStackInfo, seconds: float = 3.0) -> float:
     return rate
 
 
+def _room_members(table: Any) -> list[dict[str, Any]]:
+    """Every record of the room's users, across scan pages (a room of 5,000 spans some)."""
+    found: list[dict[str, Any]] = []
+    page: dict[str, Any] = {"ProjectionExpression": "connectionId, userId"}
+    while True:
+        answer = table.scan(**page)
+        found += [i for i in answer["Items"] if i["userId"] in ("member", "sender")]
+        if "LastEvaluatedKey" not in answer:
+            return found
+        page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
+
+def _assign_room(table: Any, n: int) -> None:
+    """Put the sender and its ``n`` receivers in room ``fan-{n}`` once all are connected."""
+    # $connect records are written before each handshake completes; the wait is a
+    # bounded safety net, so a broken stack fails the scenario instead of hanging it.
+    deadline = time.monotonic() + 60
+    room = _room_members(table)
+    while len(room) < n + 1:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(room)} of {n + 1} fan-out members registered")
+        time.sleep(0.2)
+        room = _room_members(table)
+    for item in room:
+        table.update_item(
+            Key={"connectionId": item["connectionId"]},
+            UpdateExpression="SET room = :r",
+            ExpressionAttributeValues={":r": f"fan-{n}"},
+        )
+
+
 async def _fan_out_scenario(info: LocalStackInfo, n: int, sends: int) -> dict[str, Any]:
     table = _table(info)
 
     async def make_room() -> None:
-        def members() -> list[dict[str, Any]]:
-            """Every record of the room's users, across scan pages (a room of 5,000 spans some)."""
-            found: list[dict[str, Any]] = []
-            page: dict[str, Any] = {"ProjectionExpression": "connectionId, userId"}
-            while True:
-                answer = table.scan(**page)
-                found += [i for i in answer["Items"] if i["userId"] in ("member", "sender")]
-                if "LastEvaluatedKey" not in answer:
-                    return found
-                page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-        def assign() -> None:
-            # $connect records are written before each handshake completes; the wait is a
-            # bounded safety net, so a broken stack fails the scenario instead of hanging it.
-            deadline = time.monotonic() + 60
-            room = members()
-            while len(room) < n + 1:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"only {len(room)} of {n + 1} fan-out members registered")
-                time.sleep(0.2)
-                room = members()
-            for item in room:
-                table.update_item(
-                    Key={"connectionId": item["connectionId"]},
-                    UpdateExpression="SET room = :r",
-                    ExpressionAttributeValues={":r": f"fan-{n}"},
-                )
-
-        await asyncio.to_thread(assign)
+        await asyncio.to_thread(_assign_room, table, n)
 
     spec = {
         "mode": "fan_out",
