@@ -86,7 +86,8 @@ def redirect_execute_api(local_base: str) -> None:
                 kwargs["endpoint_url"] = local_base.rstrip("/") + parts.path
         return create_client(self, service_name, *args, **kwargs)
 
-    botocore.session.Session.create_client = local_client
+    # Patched on purpose (see above): every Session, including ones the function makes.
+    botocore.session.Session.create_client = local_client  # type: ignore[method-assign]
 
 
 def _exit_with_parent(parent: int) -> None:
