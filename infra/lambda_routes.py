@@ -15,7 +15,7 @@ from troposphere import Ref, Sub, Template, apigatewayv2
 from troposphere import awslambda as lambda_
 
 from infra.options import SynthOptions
-from shared.names import StackNames
+from shared.names import EXECUTE_API_ARN_SUB, StackNames
 from shared.routes import DEFAULT, Route
 
 LAMBDA_INTEGRATION_URI = (
@@ -66,9 +66,6 @@ def add_invoke_permission(
             Action="lambda:InvokeFunction",
             FunctionName=function_arn(route, options),
             Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                f"${{WebSocketApi}}/*/{route_part}"
-            ),
+            SourceArn=Sub(EXECUTE_API_ARN_SUB + f"${{WebSocketApi}}/*/{route_part}"),
         )
     )

@@ -25,9 +25,9 @@ from troposphere import (
 from troposphere import awslambda as lambda_
 
 from infra.integration_secret import request_parameters
-from infra.lambda_routes import add_invoke_permission, lambda_integration
-from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
-from shared.names import StackNames
+from infra.lambda_routes import LAMBDA_INTEGRATION_URI, add_invoke_permission, lambda_integration
+from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SynthOptions
+from shared.names import EXECUTE_API_ARN_SUB, SERVICE_PORT, StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
 from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
@@ -212,11 +212,7 @@ def _add_authorizer(
         "ApiId": Ref(api),
         "Name": "wsgate-token",
         "AuthorizerType": "REQUEST",
-        "AuthorizerUri": Sub(
-            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
-            "/functions/${Function}/invocations",
-            Function=options.authorizer_arn,
-        ),
+        "AuthorizerUri": Sub(LAMBDA_INTEGRATION_URI, Function=options.authorizer_arn),
     }
     identity = IDENTITY_SOURCES[options.identity_source]
     if identity:
@@ -228,10 +224,7 @@ def _add_authorizer(
             Action="lambda:InvokeFunction",
             FunctionName=options.authorizer_arn,
             Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                "${WebSocketApi}/authorizers/${ConnectAuthorizer}"
-            ),
+            SourceArn=Sub(EXECUTE_API_ARN_SUB + "${WebSocketApi}/authorizers/${ConnectAuthorizer}"),
         )
     )
     return authorizer

@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn, deployed_record_path
+from shared.names import (
+    ENV_TOKEN_SECRET_PARAM,
+    OUTPUT_DEV_API_KEY_ID,
+    OUTPUT_WEBSOCKET_URL,
+    PARAM_ARTIFACT_BUCKET,
+    PARAM_ARTIFACT_KEY,
+    PARAM_INSTANCE_ARCHITECTURE,
+    PARAM_INSTANCE_TYPE,
+)
 from wsgate.deploy.artifacts import (
     BuiltArtifact,
     delete_bucket,
@@ -163,10 +172,10 @@ def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
     )
 
     offered = {
-        "ArtifactBucket": plan.bucket,
-        "ArtifactKey": artifact.key,
-        "InstanceType": config.effective_instance_type,
-        "InstanceArchitecture": config.architecture,
+        PARAM_ARTIFACT_BUCKET: plan.bucket,
+        PARAM_ARTIFACT_KEY: artifact.key,
+        PARAM_INSTANCE_TYPE: config.effective_instance_type,
+        PARAM_INSTANCE_ARCHITECTURE: config.architecture,
     }
     parameters = stack_parameters(template, offered, config.parameters)
     say(f"[6/6] stack {names.stack}: change set")
@@ -184,13 +193,13 @@ def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
 
 def wscat_command(outputs: Mapping[str, str], plan: Plan, profile: str | None) -> str | None:
     """A command that connects with a fresh token and the development API key."""
-    url = outputs.get("WebSocketUrl")
-    key_id = outputs.get("DevApiKeyId")
+    url = outputs.get(OUTPUT_WEBSOCKET_URL)
+    key_id = outputs.get(OUTPUT_DEV_API_KEY_ID)
     if not url or not key_id:
         return None
     aws = "aws" + (f" --profile {shlex.quote(profile)}" if profile else "")
     token = (
-        f"WSGATE_TOKEN_SECRET_PARAM={shlex.quote(plan.secret_parameter)} "
+        f"{ENV_TOKEN_SECRET_PARAM}={shlex.quote(plan.secret_parameter)} "
         f"AWS_REGION={plan.region} wsgate token --user alice"
     )
     api_key = (

@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from shared.names import API_KEY_FROM_AUTHORIZER, GATEWAY_PORT
 from wsgate.gateway import errors, lambda_runtime, limits
 from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
@@ -57,7 +58,7 @@ class GatewayConfig:
     template: Path | Mapping[str, Any]
     backend: str | None = None
     host: str = "127.0.0.1"
-    port: int = 3001
+    port: int = GATEWAY_PORT
     parameters: dict[str, str] = field(default_factory=dict)
     authorizer: str = DEFAULT_AUTHORIZER
     """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
@@ -166,9 +167,13 @@ class Gateway:
         return self._authorizers[arn]
 
     def context(
-        self, connection: Connection, request_id: str, route_key: str, event_type: str
+        self,
+        connection: Connection | _ConnectAttempt,
+        request_id: str,
+        route_key: str,
+        event_type: str,
     ) -> dict[str, Any]:
-        """``$context`` of a request on an open connection."""
+        """``$context`` of a request on an open connection (or one being admitted)."""
         return request_context(
             api_id=self.api.api_id,
             stage=self.api.stage.name,
@@ -246,7 +251,7 @@ class Gateway:
 
     def _check_api_key(self, attempt: _ConnectAttempt, usage_key: str | None) -> None:
         """Take the API key from where the API's key source says, and check its usage plan."""
-        if self.api.api_key_selection == "$context.authorizer.usageIdentifierKey":
+        if self.api.api_key_selection == API_KEY_FROM_AUTHORIZER:
             attempt.api_key = usage_key
         else:
             attempt.api_key = next(
@@ -282,19 +287,7 @@ class Gateway:
         self, attempt: _ConnectAttempt, status: int | None = None
     ) -> dict[str, Any]:
         """``$context`` of the ``$connect`` request, as far as the checks so far have filled it."""
-        c = request_context(
-            api_id=self.api.api_id,
-            stage=self.api.stage.name,
-            connection_id=attempt.connection_id,
-            request_id=attempt.request_id,
-            route_key="$connect",
-            event_type="CONNECT",
-            connected_at=attempt.connected_at,
-            source_ip=attempt.source_ip,
-            user_agent=attempt.user_agent,
-            authorizer=attempt.authorizer,
-            api_key=attempt.api_key,
-        )
+        c = self.context(attempt, attempt.request_id, "$connect", "CONNECT")
         c["status"] = status
         return c
 
