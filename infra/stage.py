@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 from troposphere import GetAtt, Parameter, Ref, Sub, Template, apigateway, apigatewayv2, iam, logs
 
 from infra.accepted_findings import suppressions
-from infra.iam import assumed_by
+from infra.iam import API_GATEWAY_PRINCIPAL, assumed_by
 from infra.integration_secret import add_integration_secret
 from shared.names import StackNames
 
@@ -130,7 +130,7 @@ def _add_cloudwatch_account(template: Template) -> apigateway.Account:
     cloudwatch_role = template.add_resource(
         iam.Role(
             "ApiGatewayCloudWatchRole",
-            AssumeRolePolicyDocument=assumed_by("apigateway.amazonaws.com"),
+            AssumeRolePolicyDocument=assumed_by(API_GATEWAY_PRINCIPAL),
             ManagedPolicyArns=[
                 Sub(
                     "arn:${AWS::Partition}:iam::aws:policy/service-role/"

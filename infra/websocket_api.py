@@ -24,6 +24,7 @@ from troposphere import (
 )
 from troposphere import awslambda as lambda_
 
+from infra.iam import API_GATEWAY_PRINCIPAL
 from infra.integration_secret import request_parameters
 from infra.lambda_routes import LAMBDA_INTEGRATION_URI, add_invoke_permission, lambda_integration
 from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SynthOptions
@@ -223,7 +224,7 @@ def _add_authorizer(
             "AuthorizerInvokePermission",
             Action="lambda:InvokeFunction",
             FunctionName=options.authorizer_arn,
-            Principal="apigateway.amazonaws.com",
+            Principal=API_GATEWAY_PRINCIPAL,
             SourceArn=Sub(EXECUTE_API_ARN_SUB + "${WebSocketApi}/authorizers/${ConnectAuthorizer}"),
         )
     )
