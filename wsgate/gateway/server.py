@@ -30,6 +30,7 @@ from wsgate.gateway.authorizer import (
     missing_identity,
     request_event,
 )
+from wsgate.gateway.connect_attempt import ConnectAttempt, ConnectRefused
 from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
@@ -40,7 +41,7 @@ from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 from wsgate.gateway.message_text import utf8
 from wsgate.gateway.pump import MessagePump
-from wsgate.gateway.request_context import header_text, request_context, request_head_size
+from wsgate.gateway.request_context import request_context, request_head_size
 from wsgate.gateway.selection import parse_body, select_route
 from wsgate.gateway.sigv4 import SigV4Verifier
 from wsgate.gateway.template_loader import Integration, Route, WebSocketApiConfig, load_api
@@ -83,57 +84,6 @@ class GatewayConfig:
     admin: bool = False
 
 
-class _Refused(Exception):
-    """``$connect`` is refused with ``status``; ``why`` goes to the execution log only."""
-
-    def __init__(self, status: int, why: str) -> None:
-        super().__init__(why)
-        self.status = status
-        self.why = why
-
-
-@dataclass
-class _ConnectAttempt:
-    """A client during ``$connect``: what ``$context`` says of it before it is a connection.
-
-    The authorizer's context and the API key are filled in as the checks pass, so every
-    ``$context`` built later (the integration's, the access log's) carries them.
-    """
-
-    connection_id: str
-    request_id: str
-    headers: dict[str, str]
-    query: dict[str, str]
-    source_ip: str
-    user_agent: str
-    connected_at: int
-    authorizer: dict[str, Any] = field(default_factory=dict)
-    api_key: str | None = None
-
-    @classmethod
-    def of(cls, request: web.Request) -> _ConnectAttempt:
-        return cls(
-            connection_id=aws_id(),
-            request_id=aws_id(),
-            headers={k: header_text(v) for k, v in request.headers.items()},
-            query={k: header_text(v) for k, v in request.query.items()},
-            source_ip=request.remote or "127.0.0.1",
-            user_agent=header_text(request.headers.get("User-Agent", "")),
-            connected_at=int(time.time() * 1000),
-        )
-
-    @property
-    def identity(self) -> tuple[str, int, str, str, dict[str, Any], str | None]:
-        return (
-            self.connection_id,
-            self.connected_at,
-            self.source_ip,
-            self.user_agent,
-            self.authorizer,
-            self.api_key,
-        )
-
-
 class Gateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
@@ -168,7 +118,7 @@ class Gateway:
 
     def context(
         self,
-        connection: Connection | _ConnectAttempt,
+        connection: Connection | ConnectAttempt,
         request_id: str,
         route_key: str,
         event_type: str,
@@ -205,20 +155,20 @@ class Gateway:
         handshake = negotiate(request.path, request.headers)
         if not handshake.accepted:
             return self._reject(handshake.response.status_code)
-        attempt = _ConnectAttempt.of(request)
+        attempt = ConnectAttempt.of(request)
         try:
             await self._admit(attempt)
-        except _Refused as refusal:
+        except ConnectRefused as refusal:
             return self._refuse(attempt, refusal.status, refusal.why)
         return await self._serve(
             request, handshake, attempt.identity, self._connect_context(attempt, 200)
         )
 
-    async def _admit(self, attempt: _ConnectAttempt) -> None:
+    async def _admit(self, attempt: ConnectAttempt) -> None:
         """Run the ``$connect`` checks in API Gateway's order (stage throttle, authorizer, API
-        key, integration); the first that fails raises :class:`_Refused`."""
+        key, integration); the first that fails raises :class:`ConnectRefused`."""
         if not self.stage_throttle.allow("$connect"):
-            raise _Refused(errors.THROTTLED_STATUS, "throttled by stage settings")
+            raise ConnectRefused(errors.THROTTLED_STATUS, "throttled by stage settings")
         route = self.api.routes.get("$connect")
         if route is None:
             return
@@ -228,13 +178,13 @@ class Gateway:
         if route.integration is not None:
             await self._connect_integration(attempt, route.integration)
 
-    async def _authorize(self, attempt: _ConnectAttempt, name: str) -> str | None:
+    async def _authorize(self, attempt: ConnectAttempt, name: str) -> str | None:
         """Call the route's authorizer; keep its context on the attempt and return the usage
         identifier key it chose (API keys may come from there)."""
         authorizer = self.api.authorizers[name]
         missing = missing_identity(authorizer.identity_sources, attempt.headers, attempt.query)
         if missing:
-            raise _Refused(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
+            raise ConnectRefused(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
         event = request_event(
             api_id=self.api.api_id,
             stage=self.api.stage.name,
@@ -245,11 +195,11 @@ class Gateway:
         )
         outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
         if outcome.status is not None:
-            raise _Refused(outcome.status, f"authorizer: {outcome.error}")
+            raise ConnectRefused(outcome.status, f"authorizer: {outcome.error}")
         attempt.authorizer = {"principalId": outcome.principal_id, **(outcome.context or {})}
         return outcome.usage_identifier_key
 
-    def _check_api_key(self, attempt: _ConnectAttempt, usage_key: str | None) -> None:
+    def _check_api_key(self, attempt: ConnectAttempt, usage_key: str | None) -> None:
         """Take the API key from where the API's key source says, and check its usage plan."""
         if self.api.api_key_selection == API_KEY_FROM_AUTHORIZER:
             attempt.api_key = usage_key
@@ -259,13 +209,11 @@ class Gateway:
             )
         verdict = self.usage_plans.check(attempt.api_key)
         if verdict == KeyVerdict.FORBIDDEN:
-            raise _Refused(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
+            raise ConnectRefused(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
         if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
-            raise _Refused(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
+            raise ConnectRefused(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
 
-    async def _connect_integration(
-        self, attempt: _ConnectAttempt, integration: Integration
-    ) -> None:
+    async def _connect_integration(self, attempt: ConnectAttempt, integration: Integration) -> None:
         """Call the ``$connect`` integration: an error or a non-2xx answer refuses the client."""
         variables = VtlVariables(
             self._connect_context(attempt),
@@ -279,19 +227,19 @@ class Gateway:
             attempt.request_id, attempt.connection_id, "$connect", result.endpoint_request
         )
         if result.error_frame is not None:
-            raise _Refused(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
+            raise ConnectRefused(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
         if result.status is not None and not 200 <= result.status < 300:
-            raise _Refused(result.status, f"integration answered {result.status}")
+            raise ConnectRefused(result.status, f"integration answered {result.status}")
 
     def _connect_context(
-        self, attempt: _ConnectAttempt, status: int | None = None
+        self, attempt: ConnectAttempt, status: int | None = None
     ) -> dict[str, Any]:
         """``$context`` of the ``$connect`` request, as far as the checks so far have filled it."""
         c = self.context(attempt, attempt.request_id, "$connect", "CONNECT")
         c["status"] = status
         return c
 
-    def _refuse(self, attempt: _ConnectAttempt, status: int, why: str) -> web.Response:
+    def _refuse(self, attempt: ConnectAttempt, status: int, why: str) -> web.Response:
         self.log.error(attempt.request_id, attempt.connection_id, "$connect", why)
         self.events.publish(
             EventKind.THROTTLED if status == errors.THROTTLED_STATUS else EventKind.CONNECT_REFUSED,
