@@ -12,9 +12,10 @@ from sanic.worker.loader import AppLoader
 
 from ec2_service.app import create_app
 from ec2_service.settings import SettingsError, load_settings
+from shared.names import SERVICE_PORT
 
 
-def serve(host: str = "0.0.0.0", port: int = 8080, workers: int | None = None) -> None:
+def serve(host: str = "0.0.0.0", port: int = SERVICE_PORT, workers: int | None = None) -> None:
     """Start Sanic with ``workers`` processes (default: one per CPU)."""
     workers = workers or os.cpu_count() or 1
     try:
@@ -40,7 +41,7 @@ def serve(host: str = "0.0.0.0", port: int = 8080, workers: int | None = None) -
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m ec2_service", description=__doc__)
     parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--port", type=int, default=SERVICE_PORT)
     parser.add_argument("--workers", type=int, default=None, help="default: CPU count")
     args = parser.parse_args(argv)
     serve(args.host, args.port, args.workers)

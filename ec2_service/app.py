@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sanic import HTTPResponse, Request, Sanic
 from sanic import json as json_response
 from sanic.exceptions import SanicException
+from sanic.response import BaseHTTPResponse
 
 from ec2_service.backends import Backends
 from ec2_service.caller_auth import CallerSecret, secrets_manager_secret, static_secret
@@ -42,6 +43,7 @@ from ec2_service.input_checks import (
 from ec2_service.request_log import configure_logging, log_event, log_request
 from ec2_service.settings import ServiceSettings, load_settings
 from shared import frames
+from shared.integration_models import IntegrationRequest
 from shared.names import INTEGRATION_SECRET_HEADER
 from shared.routes import CONNECT, DISCONNECT, Route, service_routes
 
@@ -109,6 +111,58 @@ async def _refuse_or_tell(
     return _refusal("Invalid request body", errors)
 
 
+class _Answered(Exception):
+    """The request is answered before its handler runs (bad body, wrong configuration)."""
+
+    def __init__(self, response: HTTPResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _checked_body(request: Request, settings: ServiceSettings, log_fields: dict[str, Any]) -> Any:
+    """The JSON body, once it is JSON and its envelope matches this service's configuration."""
+    try:
+        check_content_type(request.headers.get("content-type"))
+        data = parse_json(request.body or b"")
+    except BadInput as error:
+        log_fields["reason"] = "refused"
+        raise _Answered(_refusal(error.message, error.errors)) from None
+    mismatch = envelope_errors(data, settings)
+    if mismatch:
+        log_fields["reason"] = "configuration-mismatch"
+        log_fields["errors"] = [str(e) for e in mismatch]
+        raise _Answered(_refusal("Request does not match this service's configuration", mismatch))
+    return data
+
+
+def _parsed(model: type[IntegrationRequest], data: Any) -> IntegrationRequest | list[FieldError]:
+    """The body as the route's model, or every problem found (text rules, then the model's)."""
+    problems = text_errors(data, model.opaque_fields)
+    if problems:
+        return problems
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        return field_errors(error)
+
+
+def _respond(route: Route, outcome: Outcome, log_fields: dict[str, Any]) -> HTTPResponse:
+    """The handler's outcome as API Gateway needs it: a replying route's 2xx without a reply is
+    204 (nothing sent to the client)."""
+    if outcome.fan_out is not None:
+        fan_out = outcome.fan_out
+        log_fields.update(
+            delivered=fan_out.delivered, gone=len(fan_out.gone), failed=len(fan_out.failed)
+        )
+    if outcome.reason:
+        log_fields["reason"] = outcome.reason
+    if outcome.reply is not None:
+        return _reply(outcome.reply, outcome.status)
+    if route.reply and 200 <= outcome.status < 300:
+        return HTTPResponse(status=204)
+    return json_response(outcome.body, status=outcome.status)
+
+
 def _route_view(route: Route, backends: Backends, settings: ServiceSettings) -> Any:
     handler = HANDLERS[route.key]
     model = route.integration_model
@@ -117,41 +171,18 @@ def _route_view(route: Route, backends: Backends, settings: ServiceSettings) -> 
         log_fields = _fields(request)
         log_fields["route"] = route.key
         try:
-            check_content_type(request.headers.get("content-type"))
-            data = parse_json(request.body or b"")
-        except BadInput as error:
-            log_fields["reason"] = "refused"
-            return _refusal(error.message, error.errors)
-        mismatch = envelope_errors(data, settings)
-        if mismatch:
-            log_fields["reason"] = "configuration-mismatch"
-            log_fields["errors"] = [str(e) for e in mismatch]
-            return _refusal("Request does not match this service's configuration", mismatch)
-        problems = text_errors(data, model.opaque_fields)
-        if not problems:
-            try:
-                parsed = model.model_validate(data)
-            except ValidationError as error:
-                problems = field_errors(error)
-        if problems:
-            return await _refuse_or_tell(route, data, problems, backends, log_fields)
+            data = _checked_body(request, settings, log_fields)
+        except _Answered as answered:
+            return answered.response
+        parsed = _parsed(model, data)
+        if isinstance(parsed, list):
+            return await _refuse_or_tell(route, data, parsed, backends, log_fields)
         log_fields["connectionId"] = parsed.connectionId
         try:
             outcome = await handler(parsed, backends)
         except HandlerError as error:
             outcome = Outcome(error.status, {"message": error.message})
-        if outcome.fan_out is not None:
-            fan_out = outcome.fan_out
-            log_fields.update(
-                delivered=fan_out.delivered, gone=len(fan_out.gone), failed=len(fan_out.failed)
-            )
-        if outcome.reason:
-            log_fields["reason"] = outcome.reason
-        if outcome.reply is not None:
-            return _reply(outcome.reply, outcome.status)
-        if route.reply and 200 <= outcome.status < 300:
-            return HTTPResponse(status=204)
-        return json_response(outcome.body, status=outcome.status)
+        return _respond(route, outcome, log_fields)
 
     view.__name__ = f"route_{route.path.strip('/') or 'root'}"
     return view
@@ -176,8 +207,8 @@ def _add_middleware(app: Sanic[Any, Any], secret: CallerSecret) -> None:
         )
         return json_response({"message": "Forbidden"}, status=403)
 
-    @app.on_response
-    async def log_status(request: Request, response: HTTPResponse) -> None:
+    @app.middleware("response")
+    async def log_status(request: Request, response: BaseHTTPResponse) -> None:
         if request.path in OPEN_PATHS:
             return
         started = getattr(request.ctx, "started", None)
@@ -199,10 +230,15 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
     app.ctx.backends = backends
     app.ctx.caller_secret = secret
     _add_middleware(app, secret)
-
     for route in service_routes():
         app.add_route(_route_view(route, backends, settings), route.path, methods=[route.method])
+    _add_probes(app, backends)
+    _add_error_handlers(app)
+    _add_lifecycle(app, secret, backends)
+    return app
 
+
+def _add_probes(app: Sanic[Any, Any], backends: Backends) -> None:
     @app.get("/health")
     async def health(request: Request) -> HTTPResponse:
         """For the NLB target group: the process answers. Cheap, no dependencies."""
@@ -218,6 +254,10 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
             return json_response({"status": "unavailable", "reason": str(error)}, status=503)
         return json_response({"status": "ready", "table": store.table_name})
 
+
+def _add_error_handlers(app: Sanic[Any, Any]) -> None:
+    """Errors answer JSON with a message, never a traceback."""
+
     @app.exception(SanicException)
     async def http_error(request: Request, error: SanicException) -> HTTPResponse:
         return json_response({"message": str(error)}, status=error.status_code)
@@ -226,6 +266,11 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
     async def internal_error(request: Request, error: Exception) -> HTTPResponse:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_response({"message": "Internal server error"}, status=500)
+
+
+def _add_lifecycle(app: Sanic[Any, Any], secret: CallerSecret, backends: Backends) -> None:
+    """Clients open before the first request and close after the last; the caller secret is
+    loaded before serving and refreshed while serving."""
 
     @app.before_server_start
     async def open_clients(app: Sanic[Any, Any]) -> None:
@@ -245,5 +290,3 @@ def create_app(settings: ServiceSettings | None = None, name: str = "wsgate") ->
     @app.after_server_stop
     async def close_clients(app: Sanic[Any, Any]) -> None:
         await backends.close()
-
-    return app

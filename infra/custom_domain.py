@@ -11,6 +11,36 @@ HAS_DOMAIN = "HasCustomDomain"
 
 
 def add_custom_domain(template: Template, api: Any, stage: Any) -> None:
+    domain, zone, mapping_key = _add_domain_parameters(template)
+    template.add_condition(HAS_DOMAIN, Not(Equals(Ref(domain), "")))
+    name = _add_domain_name(template, domain, zone)
+    template.add_resource(
+        apigatewayv2.ApiMapping(
+            "CustomDomainMapping",
+            Condition=HAS_DOMAIN,
+            ApiId=Ref(api),
+            DomainName=Ref(name),
+            Stage=Ref(stage),
+            ApiMappingKey=Ref(mapping_key),
+        )
+    )
+    template.add_resource(
+        route53.RecordSetType(
+            "CustomDomainAlias",
+            Condition=HAS_DOMAIN,
+            HostedZoneId=Ref(zone),
+            Name=Ref(domain),
+            Type="A",
+            AliasTarget=route53.AliasTarget(
+                DNSName=GetAtt(name, "RegionalDomainName"),
+                HostedZoneId=GetAtt(name, "RegionalHostedZoneId"),
+            ),
+        )
+    )
+
+
+def _add_domain_parameters(template: Template) -> tuple[Parameter, Parameter, Parameter]:
+    """DomainName, HostedZoneId and ApiMappingKey: an empty DomainName leaves the domain out."""
     domain = template.add_parameter(
         Parameter(
             "DomainName",
@@ -35,7 +65,13 @@ def add_custom_domain(template: Template, api: Any, stage: Any) -> None:
             Description="Path under the domain: wss://<domain>/<key>.",
         )
     )
-    template.add_condition(HAS_DOMAIN, Not(Equals(Ref(domain), "")))
+    return domain, zone, mapping_key
+
+
+def _add_domain_name(
+    template: Template, domain: Parameter, zone: Parameter
+) -> apigatewayv2.DomainName:
+    """The regional domain name, with the certificate it serves validated through the zone."""
     certificate = template.add_resource(
         acm.Certificate(
             "DomainCertificate",
@@ -47,7 +83,7 @@ def add_custom_domain(template: Template, api: Any, stage: Any) -> None:
             ],
         )
     )
-    name = template.add_resource(
+    return template.add_resource(
         apigatewayv2.DomainName(
             "CustomDomain",
             Condition=HAS_DOMAIN,
@@ -59,28 +95,5 @@ def add_custom_domain(template: Template, api: Any, stage: Any) -> None:
                     SecurityPolicy="TLS_1_2",
                 )
             ],
-        )
-    )
-    template.add_resource(
-        apigatewayv2.ApiMapping(
-            "CustomDomainMapping",
-            Condition=HAS_DOMAIN,
-            ApiId=Ref(api),
-            DomainName=Ref(name),
-            Stage=Ref(stage),
-            ApiMappingKey=Ref(mapping_key),
-        )
-    )
-    template.add_resource(
-        route53.RecordSetType(
-            "CustomDomainAlias",
-            Condition=HAS_DOMAIN,
-            HostedZoneId=Ref(zone),
-            Name=Ref(domain),
-            Type="A",
-            AliasTarget=route53.AliasTarget(
-                DNSName=GetAtt(name, "RegionalDomainName"),
-                HostedZoneId=GetAtt(name, "RegionalHostedZoneId"),
-            ),
         )
     )

@@ -39,7 +39,6 @@ from infra.accepted_findings import suppressions
 from infra.fleet_role import add_service_role
 from infra.integration_secret import SECRET_LOGICAL_ID
 from infra.network import Network
-from infra.options import SERVICE_PORT
 from shared.names import (
     ARTIFACT_KEY_PREFIX,
     ARTIFACT_NAME,
@@ -47,6 +46,7 @@ from shared.names import (
     PARAM_ARTIFACT_KEY,
     PARAM_INSTANCE_ARCHITECTURE,
     PARAM_INSTANCE_TYPE,
+    SERVICE_PORT,
 )
 
 GROUP = "ServiceAutoScalingGroup"

@@ -18,7 +18,7 @@ from troposphere import GetAtt, Join, Ref, Sub, Template, iam
 
 from infra.iam import assumed_by
 from infra.integration_secret import read_secret_statement
-from shared.names import PARAM_ARTIFACT_BUCKET, PARAM_ARTIFACT_KEY
+from shared.names import EXECUTE_API_ARN_SUB, PARAM_ARTIFACT_BUCKET, PARAM_ARTIFACT_KEY
 
 PUSH_METHODS = ("POST",)
 """The ``@connections`` methods the service calls (shared/connections_api.py posts only)."""
@@ -27,8 +27,7 @@ PUSH_METHODS = ("POST",)
 def connections_arns(api: Any, stage: Any) -> list[Any]:
     return [
         Sub(
-            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-            "${Api}/${Stage}/" + method + "/@connections/*",
+            EXECUTE_API_ARN_SUB + "${Api}/${Stage}/" + method + "/@connections/*",
             Api=Ref(api),
             Stage=stage,
         )

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from awacs import aws as iam_policy
 
+API_GATEWAY_PRINCIPAL = "apigateway.amazonaws.com"
+"""API Gateway's service principal: it invokes the Lambdas and writes the stage's logs."""
+
 
 def assumed_by(service: str) -> iam_policy.PolicyDocument:
     """The trust policy letting ``service`` (e.g. ``ec2.amazonaws.com``) assume a role."""

@@ -14,8 +14,9 @@ from typing import Any
 from troposphere import Ref, Sub, Template, apigatewayv2
 from troposphere import awslambda as lambda_
 
+from infra.iam import API_GATEWAY_PRINCIPAL
 from infra.options import SynthOptions
-from shared.names import StackNames
+from shared.names import EXECUTE_API_ARN_SUB, StackNames
 from shared.routes import DEFAULT, Route
 
 LAMBDA_INTEGRATION_URI = (
@@ -65,10 +66,7 @@ def add_invoke_permission(
             f"{logical_name}InvokePermission",
             Action="lambda:InvokeFunction",
             FunctionName=function_arn(route, options),
-            Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                f"${{WebSocketApi}}/*/{route_part}"
-            ),
+            Principal=API_GATEWAY_PRINCIPAL,
+            SourceArn=Sub(EXECUTE_API_ARN_SUB + f"${{WebSocketApi}}/*/{route_part}"),
         )
     )

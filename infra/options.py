@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from shared.names import DEFAULT_STAGE
+from shared.names import API_KEY_FROM_AUTHORIZER, API_KEY_FROM_HEADER, DEFAULT_STAGE
 from shared.routes import ROUTES, Route
 
 IntegrationMode = Literal["vpc-link", "http", "mock"]
@@ -14,8 +14,8 @@ ApiKeySource = Literal["header", "authorizer"]
 IdentitySource = Literal["none", "header", "querystring"]
 
 API_KEY_SELECTION = {
-    "header": "$request.header.x-api-key",
-    "authorizer": "$context.authorizer.usageIdentifierKey",
+    "header": API_KEY_FROM_HEADER,
+    "authorizer": API_KEY_FROM_AUTHORIZER,
 }
 """The only two values API Gateway accepts for a WebSocket API's key selection expression."""
 
@@ -28,7 +28,6 @@ IDENTITY_SOURCES: dict[str, list[str]] = {
     "querystring": ["route.request.querystring.token"],
 }
 
-SERVICE_PORT = 8080
 
 LAMBDA_ARN_PATTERN = re.compile(
     r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]+)?$"

@@ -16,7 +16,7 @@ from infra.stage import add_stage
 from infra.table import add_ops_parameters, add_table
 from infra.usage_plan import add_usage_plan
 from infra.websocket_api import add_api, deployment_id
-from shared.names import EXECUTE_API_ENDPOINT_SUB, WEBSOCKET_URL_SUB
+from shared.names import EXECUTE_API_ENDPOINT_SUB, OUTPUT_WEBSOCKET_URL, WEBSOCKET_URL_SUB
 
 
 def build_template(options: SynthOptions | None = None) -> Template:
@@ -49,7 +49,7 @@ def build_template(options: SynthOptions | None = None) -> Template:
     add_custom_domain(template, ws.api, stage)
 
     outputs = [
-        Output("WebSocketUrl", Value=Sub(WEBSOCKET_URL_SUB, **endpoint_names)),
+        Output(OUTPUT_WEBSOCKET_URL, Value=Sub(WEBSOCKET_URL_SUB, **endpoint_names)),
         Output(
             "ConnectionsUrl",
             Value=Sub(EXECUTE_API_ENDPOINT_SUB + "/@connections", **endpoint_names),

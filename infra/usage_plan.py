@@ -21,7 +21,7 @@ from troposphere import (
     apigateway,
 )
 
-from shared.names import StackNames
+from shared.names import OUTPUT_DEV_API_KEY_ID, StackNames
 
 HAS_DEV_KEY_VALUE = "HasDevApiKeyValue"
 
@@ -69,7 +69,11 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
         )
     )
     template.add_output(
-        Output("DevApiKeyId", Value=Ref(key), Description="get-api-key --include-value reads it")
+        Output(
+            OUTPUT_DEV_API_KEY_ID,
+            Value=Ref(key),
+            Description="get-api-key --include-value reads it",
+        )
     )
     template.add_resource(
         apigateway.UsagePlanKey(

@@ -24,10 +24,11 @@ from troposphere import (
 )
 from troposphere import awslambda as lambda_
 
+from infra.iam import API_GATEWAY_PRINCIPAL
 from infra.integration_secret import request_parameters
-from infra.lambda_routes import add_invoke_permission, lambda_integration
-from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SERVICE_PORT, SynthOptions
-from shared.names import StackNames
+from infra.lambda_routes import LAMBDA_INTEGRATION_URI, add_invoke_permission, lambda_integration
+from infra.options import API_KEY_SELECTION, IDENTITY_SOURCES, SynthOptions
+from shared.names import EXECUTE_API_ARN_SUB, SERVICE_PORT, StackNames
 from shared.request_templates import TEMPLATE_SELECTION_EXPRESSION, request_templates
 from shared.routes import CONNECT, DISCONNECT, ROUTE_SELECTION_EXPRESSION, Route
 from shared.schema_export import gateway_schemas
@@ -76,10 +77,22 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
     # The API and its authorizer are deployed configuration too (key source, identity
     # sources, Lambda ARN): hashing them makes each change a new Deployment.
     inputs: list[AWSObject] = [api] + ([authorizer] if authorizer is not None else [])
-    schemas = gateway_schemas(options.routes)
-    models = {}
-    for name, schema in schemas.items():
-        models[name] = template.add_resource(
+    models = _add_models(template, api, options)
+    inputs.extend(models.values())
+    routes = []
+    for route in options.routes:
+        resource, route_inputs = _add_route(template, api, route, options, authorizer, models)
+        routes.append(resource)
+        inputs.extend(route_inputs)
+    return WebSocketApi(api=api, routes=routes, authorizer=authorizer, deployment_inputs=inputs)
+
+
+def _add_models(
+    template: Template, api: apigatewayv2.Api, options: SynthOptions
+) -> dict[str, apigatewayv2.Model]:
+    """One Model per request schema the routes validate, by model name."""
+    return {
+        name: template.add_resource(
             apigatewayv2.Model(
                 f"{name}Model",
                 ApiId=Ref(api),
@@ -88,70 +101,101 @@ def add_api(template: Template, options: SynthOptions) -> WebSocketApi:
                 Schema=schema.schema,
             )
         )
-        inputs.append(models[name])
+        for name, schema in gateway_schemas(options.routes).items()
+    }
 
-    routes = []
-    for route in options.routes:
-        integration = template.add_resource(_integration(route, api, options))
-        inputs.append(integration)
-        mock = options.integration == "mock"
-        on_lambda = route.backend == "lambda" and not mock
-        if on_lambda:
-            add_invoke_permission(template, logical_name(route), route, options)
-        two_way = route.reply or (mock and route.key not in (CONNECT, DISCONNECT))
-        # A Lambda proxy integration answers with its own response: no integration response.
-        if mock or (two_way and not on_lambda):
-            response: dict[str, Any] = {}
-            if two_way:
-                response = {
-                    "ResponseTemplates": {"$default": MOCK_REPLY if mock else PASSTHROUGH_REPLY},
-                    "TemplateSelectionExpression": TEMPLATE_SELECTION_EXPRESSION,
-                }
-            inputs.append(
-                template.add_resource(
-                    apigatewayv2.IntegrationResponse(
-                        f"{logical_name(route)}IntegrationResponse",
-                        ApiId=Ref(api),
-                        IntegrationId=Ref(integration),
-                        IntegrationResponseKey="$default",
-                        **response,
-                    )
+
+def _add_route(
+    template: Template,
+    api: apigatewayv2.Api,
+    route: Route,
+    options: SynthOptions,
+    authorizer: apigatewayv2.Authorizer | None,
+    models: Mapping[str, apigatewayv2.Model],
+) -> tuple[apigatewayv2.Route, list[AWSObject]]:
+    """A route with its integration (and their responses when it replies): the route and
+    every resource its Deployment must hash."""
+    integration = template.add_resource(_integration(route, api, options))
+    inputs: list[AWSObject] = [integration]
+    mock = options.integration == "mock"
+    on_lambda = route.backend == "lambda" and not mock
+    if on_lambda:
+        add_invoke_permission(template, logical_name(route), route, options)
+    two_way = route.reply or (mock and route.key not in (CONNECT, DISCONNECT))
+    # A Lambda proxy integration answers with its own response: no integration response.
+    if mock or (two_way and not on_lambda):
+        inputs.append(_add_integration_response(template, api, route, integration, two_way, mock))
+    props = _route_properties(route, api, integration, authorizer, two_way)
+    resource = template.add_resource(apigatewayv2.Route(f"{logical_name(route)}Route", **props))
+    if route.model_name:
+        resource.DependsOn = [models[route.model_name].title]
+    inputs.append(resource)
+    if two_way:
+        inputs.append(
+            template.add_resource(
+                apigatewayv2.RouteResponse(
+                    f"{logical_name(route)}RouteResponse",
+                    ApiId=Ref(api),
+                    RouteId=Ref(resource),
+                    RouteResponseKey="$default",
                 )
             )
-        props: dict[str, Any] = {
-            "ApiId": Ref(api),
-            "RouteKey": route.key,
-            "Target": Join("/", ["integrations", Ref(integration)]),
-            "OperationName": logical_name(route),
+        )
+    return resource, inputs
+
+
+def _add_integration_response(
+    template: Template,
+    api: apigatewayv2.Api,
+    route: Route,
+    integration: apigatewayv2.Integration,
+    two_way: bool,
+    mock: bool,
+) -> apigatewayv2.IntegrationResponse:
+    """A MOCK needs one to answer at all; a two-way route's carries the reply template."""
+    response: dict[str, Any] = {}
+    if two_way:
+        response = {
+            "ResponseTemplates": {"$default": MOCK_REPLY if mock else PASSTHROUGH_REPLY},
+            "TemplateSelectionExpression": TEMPLATE_SELECTION_EXPRESSION,
         }
-        if route.authorizer:
-            props["AuthorizationType"] = "NONE" if authorizer is None else "CUSTOM"
-            if authorizer is not None:
-                props["AuthorizerId"] = Ref(authorizer)
-        if route.api_key_required:
-            props["ApiKeyRequired"] = True
-        if route.model_name:
-            props["ModelSelectionExpression"] = ROUTE_SELECTION_EXPRESSION
-            props["RequestModels"] = {route.key: route.model_name}
-        if two_way:
-            props["RouteResponseSelectionExpression"] = "$default"
-        resource = template.add_resource(apigatewayv2.Route(f"{logical_name(route)}Route", **props))
-        if route.model_name:
-            resource.DependsOn = [models[route.model_name].title]
-        routes.append(resource)
-        inputs.append(resource)
-        if two_way:
-            inputs.append(
-                template.add_resource(
-                    apigatewayv2.RouteResponse(
-                        f"{logical_name(route)}RouteResponse",
-                        ApiId=Ref(api),
-                        RouteId=Ref(resource),
-                        RouteResponseKey="$default",
-                    )
-                )
-            )
-    return WebSocketApi(api=api, routes=routes, authorizer=authorizer, deployment_inputs=inputs)
+    return template.add_resource(
+        apigatewayv2.IntegrationResponse(
+            f"{logical_name(route)}IntegrationResponse",
+            ApiId=Ref(api),
+            IntegrationId=Ref(integration),
+            IntegrationResponseKey="$default",
+            **response,
+        )
+    )
+
+
+def _route_properties(
+    route: Route,
+    api: apigatewayv2.Api,
+    integration: apigatewayv2.Integration,
+    authorizer: apigatewayv2.Authorizer | None,
+    two_way: bool,
+) -> dict[str, Any]:
+    """The Route's properties as the table entry asks (authorizer, API key, model, reply)."""
+    props: dict[str, Any] = {
+        "ApiId": Ref(api),
+        "RouteKey": route.key,
+        "Target": Join("/", ["integrations", Ref(integration)]),
+        "OperationName": logical_name(route),
+    }
+    if route.authorizer:
+        props["AuthorizationType"] = "NONE" if authorizer is None else "CUSTOM"
+        if authorizer is not None:
+            props["AuthorizerId"] = Ref(authorizer)
+    if route.api_key_required:
+        props["ApiKeyRequired"] = True
+    if route.model_name:
+        props["ModelSelectionExpression"] = ROUTE_SELECTION_EXPRESSION
+        props["RequestModels"] = {route.key: route.model_name}
+    if two_way:
+        props["RouteResponseSelectionExpression"] = "$default"
+    return props
 
 
 def _add_authorizer(
@@ -169,11 +213,7 @@ def _add_authorizer(
         "ApiId": Ref(api),
         "Name": "wsgate-token",
         "AuthorizerType": "REQUEST",
-        "AuthorizerUri": Sub(
-            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
-            "/functions/${Function}/invocations",
-            Function=options.authorizer_arn,
-        ),
+        "AuthorizerUri": Sub(LAMBDA_INTEGRATION_URI, Function=options.authorizer_arn),
     }
     identity = IDENTITY_SOURCES[options.identity_source]
     if identity:
@@ -184,11 +224,8 @@ def _add_authorizer(
             "AuthorizerInvokePermission",
             Action="lambda:InvokeFunction",
             FunctionName=options.authorizer_arn,
-            Principal="apigateway.amazonaws.com",
-            SourceArn=Sub(
-                "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
-                "${WebSocketApi}/authorizers/${ConnectAuthorizer}"
-            ),
+            Principal=API_GATEWAY_PRINCIPAL,
+            SourceArn=Sub(EXECUTE_API_ARN_SUB + "${WebSocketApi}/authorizers/${ConnectAuthorizer}"),
         )
     )
     return authorizer

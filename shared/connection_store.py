@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
@@ -22,13 +22,16 @@ from shared.connections_table import (
     MAX_CONNECTION_SECONDS,
     PARTITION_KEY,
     ROOM_ATTRIBUTE,
-    ROOM_INDEX,
     TTL_ATTRIBUTE,
     USER_ATTRIBUTE,
 )
 from shared.dynamodb_fast import FastDynamoDB
+from shared.names import ROOM_INDEX
 
-RETRIES = {"mode": "standard", "max_attempts": 5}
+if TYPE_CHECKING:
+    from botocore.config import _RetryDict
+
+RETRIES: _RetryDict = {"mode": "standard", "max_attempts": 5}
 """botocore's standard retry mode: exponential backoff with jitter on throttling and 5xx."""
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.names import ROOM_INDEX
+from shared.names import ROOM_INDEX, StackNames
 
-DEFAULT_TABLE_NAME = "wsgate-connections"
+DEFAULT_TABLE_NAME = StackNames().table
 PARTITION_KEY = "connectionId"
 ROOM_ATTRIBUTE = "room"
 USER_ATTRIBUTE = "userId"

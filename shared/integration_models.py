@@ -20,6 +20,8 @@ from shared.names import (
     REGION_PATTERN,
     STAGE_NAME_PATTERN,
     TABLE_NAME_PATTERN,
+    StackNames,
+    execute_api_host,
 )
 
 Encoding = Literal["string", "verbatim", "number", "json"]
@@ -147,16 +149,17 @@ def field_sources(model: type[BaseModel]) -> dict[str, Source]:
 
 def example_values() -> dict[str, Any]:
     """Plausible values for the common fields, for docs and tests of the service."""
+    api_id, region, names = "abcdef1234", "us-east-1", StackNames()
     return {
         "connectionId": "L0SM9cOFvHcCIhw=",
         "requestId": "L0SM9FBqvHcFhQw=",
         "routeKey": "$default",
         "eventType": "MESSAGE",
-        "apiId": "abcdef1234",
-        "stage": "prod",
-        "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+        "apiId": api_id,
+        "stage": names.stage,
+        "domainName": execute_api_host(api_id, region),
         "requestTimeEpoch": 1_700_000_000_000,
-        "region": "us-east-1",
-        "tableName": "wsgate-connections",
+        "region": region,
+        "tableName": names.table,
         "userId": "alice",
     }

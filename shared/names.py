@@ -42,6 +42,21 @@ INTEGRATION_SECRET_STAGE_VARIABLE = "integrationSecret"
 ENV_MOTO_RECORDER_FILEPATH = "MOTO_RECORDER_FILEPATH"
 """moto's own variable: where its recorder appends requests (``wsgate local --persist``)."""
 
+API_KEY_FROM_HEADER = "$request.header.x-api-key"
+API_KEY_FROM_AUTHORIZER = "$context.authorizer.usageIdentifierKey"
+"""The two ``ApiKeySelectionExpression`` values API Gateway accepts: the template chooses one
+(``wsgate synth --api-key-source``), the local gateway reads the key from where it says."""
+
+# Ports, by what listens on them.
+SERVICE_PORT = 8080
+"""The service's port: the NLB's target port on each instance, and ``wsgate local``'s default."""
+GATEWAY_PORT = 3001
+"""The local gateway's default port (``wsgate gateway``, ``wsgate local``)."""
+MOTO_PORT = 8000
+"""moto's server in ``wsgate local`` (DynamoDB, SSM, Secrets Manager, API keys)."""
+CONSOLE_PORT = 3000
+"""The browser chat console of ``wsgate local``."""
+
 DEFAULT_STACK_NAME = "wsgate"
 DEFAULT_STAGE = "prod"
 CHALICE_APP_NAME = "wsgate"
@@ -112,6 +127,17 @@ def execute_api_endpoint(api_id: str, region: str, stage: str) -> str:
 EXECUTE_API_ENDPOINT_SUB = "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/${Stage}"
 """:func:`execute_api_endpoint` as a CloudFormation ``Fn::Sub`` string (variables ``Api`` and
 ``Stage``), so the template and the Python agree on the form."""
+
+
+EXECUTE_API_ARN_SUB = "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+"""The start of every ``execute-api`` ARN as an ``Fn::Sub`` string: the API id and then
+``stage/METHOD/path``, ``stage/route-key`` or ``authorizers/id`` follow
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html)."""
+
+
+def execute_api_arn(region: str, account: str, resource: str) -> str:
+    """:data:`EXECUTE_API_ARN_SUB` for a known region and account, followed by ``resource``."""
+    return f"arn:{partition(region)}:execute-api:{region}:{account}:{resource}"
 
 
 def s3_object_url(bucket: str, key: str, region: str) -> str:
@@ -251,6 +277,10 @@ PARAM_INSTANCE_ARCHITECTURE = "InstanceArchitecture"
 PARAM_INSTANCE_TYPE = "InstanceType"
 PARAM_NAT_GATEWAYS = "NatGateways"
 
+# The stack's outputs that ``wsgate deploy`` reads back (infra/ declares them).
+OUTPUT_WEBSOCKET_URL = "WebSocketUrl"
+OUTPUT_DEV_API_KEY_ID = "DevApiKeyId"
+
 ARTIFACT_KEY_PREFIX = "artifacts/"
 ARTIFACT_NAME = "wsgate-service"
 """Artifacts are ``artifacts/wsgate-service-<version>-<sha12>.tar.gz`` in the artifact bucket."""
@@ -261,6 +291,11 @@ ENV_INSTALL_ROOT = "WSGATE_INSTALL_ROOT"
 ENV_HOST = "WSGATE_HOST"
 ENV_PORT = "WSGATE_PORT"
 ENV_HEALTH_TIMEOUT = "WSGATE_HEALTH_TIMEOUT"
+# The artifact's ``runtime.env``, written by wsgate/artifact/target.py, sourced by install.sh.
+ENV_TARGET = "WSGATE_TARGET"
+ENV_PYTHON_VERSION = "WSGATE_PYTHON_VERSION"
+ENV_IMAGE_PYTHON = "WSGATE_IMAGE_PYTHON"
+ENV_IMAGE_PYTHON_PACKAGE = "WSGATE_IMAGE_PYTHON_PACKAGE"
 
 # Signed user tokens: who mints them and for whom; the authorizer refuses any other value.
 ENV_TOKEN_ISSUER = "WSGATE_TOKEN_ISSUER"

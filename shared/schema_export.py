@@ -61,33 +61,50 @@ def _convert(node: Any, path: str, dropped: list[str]) -> Any:
     out: dict[str, Any] = {}
     for key, value in node.items():
         where = f"{path}/{key}"
-        if key == "$defs":
-            out["definitions"] = {k: _convert(v, f"{where}/{k}", dropped) for k, v in value.items()}
-        elif key == "$ref":
-            out["$ref"] = value.replace("#/$defs/", "#/definitions/")
-        elif key == "const":
-            out["enum"] = [value]
-        elif key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
-            bound = "minimum" if key == "exclusiveMinimum" else "maximum"
-            out[bound] = value
-            out[key] = True
-        elif key == "prefixItems":
-            out["items"] = _convert(value, where, dropped)
-            if node.get("items") is False:
-                out["additionalItems"] = False
-        elif key == "items" and "prefixItems" in node:
-            continue
-        elif key == "format" and value not in DRAFT04_FORMATS:
-            dropped.append(f"{where}={value}")
-        elif key in _SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {k: _convert(v, f"{where}/{k}", dropped) for k, v in value.items()}
-        elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES or key == "items":
-            out[key] = _convert(value, where, dropped)
-        elif key in DRAFT04_KEYWORDS:
-            out[key] = value
-        else:
-            dropped.append(where)
+        if not _rewrite_newer_keyword(node, key, value, where, out, dropped):
+            _copy_draft04_keyword(key, value, where, out, dropped)
     return out
+
+
+def _rewrite_newer_keyword(
+    node: dict[str, Any], key: str, value: Any, where: str, out: dict[str, Any], dropped: list[str]
+) -> bool:
+    """Write a keyword pydantic spells the 2020-12 way as draft-04 does; False if it is not one."""
+    if key == "$defs":
+        out["definitions"] = {k: _convert(v, f"{where}/{k}", dropped) for k, v in value.items()}
+    elif key == "$ref":
+        out["$ref"] = value.replace("#/$defs/", "#/definitions/")
+    elif key == "const":
+        out["enum"] = [value]
+    elif key in ("exclusiveMinimum", "exclusiveMaximum") and not isinstance(value, bool):
+        bound = "minimum" if key == "exclusiveMinimum" else "maximum"
+        out[bound] = value
+        out[key] = True
+    elif key == "prefixItems":
+        out["items"] = _convert(value, where, dropped)
+        if node.get("items") is False:
+            out["additionalItems"] = False
+    elif key == "items" and "prefixItems" in node:
+        pass  # written with prefixItems, as additionalItems
+    else:
+        return False
+    return True
+
+
+def _copy_draft04_keyword(
+    key: str, value: Any, where: str, out: dict[str, Any], dropped: list[str]
+) -> None:
+    """Keep a draft-04 keyword (converting the schemas inside it); record what draft-04 lacks."""
+    if key == "format" and value not in DRAFT04_FORMATS:
+        dropped.append(f"{where}={value}")
+    elif key in _SCHEMA_MAPS and isinstance(value, dict):
+        out[key] = {k: _convert(v, f"{where}/{k}", dropped) for k, v in value.items()}
+    elif key in _SCHEMA_LISTS or key in _SCHEMA_VALUES or key == "items":
+        out[key] = _convert(value, where, dropped)
+    elif key in DRAFT04_KEYWORDS:
+        out[key] = value
+    else:
+        dropped.append(where)
 
 
 class NonPortablePatternError(ValueError):

@@ -20,7 +20,7 @@ import pytest
 
 from infra import runtime, user_data
 from infra.fleet import ARTIFACT_KEY_PATTERN, GROUP
-from infra.options import SERVICE_PORT, SynthOptions
+from infra.options import SynthOptions
 from infra.template import synthesize
 from shared.names import (
     PARAM_ARTIFACT_BUCKET,
@@ -28,6 +28,7 @@ from shared.names import (
     PARAM_INSTANCE_ARCHITECTURE,
     PARAM_INSTANCE_TYPE,
     PARAM_NAT_GATEWAYS,
+    SERVICE_PORT,
 )
 from wsgate.artifact.build import artifact_name
 

@@ -21,7 +21,7 @@ from infra.websocket_api import logical_name
 from shared.client_messages import ClientMessage
 from shared.integration_models import MessageRequest
 from shared.names import INTEGRATION_SECRET_STAGE_VARIABLE
-from shared.routes import ROUTES, Route, lambda_routes
+from shared.routes import CONNECT, ROUTES, Route, lambda_routes
 
 AUTHORIZER = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-prod-authorizer"
 OTHER_AUTHORIZER = "arn:aws:lambda:eu-west-1:123456789012:function:wsgate-dev-authorizer"
@@ -268,6 +268,14 @@ def test_deployment_id_changes_when_what_it_deploys_changes() -> None:
         ),
         "templates": dataclasses.replace(SECURED, integration="mock"),
         "routes": dataclasses.replace(SECURED, routes=ROUTES[:-1]),
+        # Only the Route resource changes here: its own properties must reach the hash.
+        "a route's own property": dataclasses.replace(
+            SECURED,
+            routes=tuple(
+                dataclasses.replace(r, api_key_required=False) if r.key == CONNECT else r
+                for r in ROUTES
+            ),
+        ),
     }
     ids = {name: _deployment(synthesize(options)) for name, options in changes.items()}
     assert base not in ids.values(), ids

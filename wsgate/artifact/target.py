@@ -14,6 +14,7 @@ from pathlib import Path
 from packaging.tags import sys_tags
 
 from infra import runtime
+from shared import names
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,10 @@ class Target:
         """``runtime.env`` in the artifact: the install script sources it to find its Python."""
         major, minor = self.python_version
         return (
-            f"WSGATE_TARGET={self.name}\n"
-            f"WSGATE_PYTHON_VERSION={major}.{minor}\n"
-            f"WSGATE_IMAGE_PYTHON={self.python}\n"
-            f"WSGATE_IMAGE_PYTHON_PACKAGE={self.python_package}\n"
+            f"{names.ENV_TARGET}={self.name}\n"
+            f"{names.ENV_PYTHON_VERSION}={major}.{minor}\n"
+            f"{names.ENV_IMAGE_PYTHON}={self.python}\n"
+            f"{names.ENV_IMAGE_PYTHON_PACKAGE}={self.python_package}\n"
         )
 
 

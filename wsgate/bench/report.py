@@ -32,6 +32,11 @@ def machine() -> dict[str, Any]:
 
 def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
     """Every figure compared with what it must be compared with, from the same run."""
+    return _path_ratios(scenarios) | _fanout_ratios(scenarios) | _push_ratios(scenarios)
+
+
+def _path_ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each layer of the message path against the bare echo, and chat against its store."""
     out: dict[str, float] = {}
 
     def rate(name: str) -> float | None:
@@ -40,11 +45,18 @@ def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
 
     base = rate("baseline_echo")
     for name in ("gateway_mock", "full_default", "chat_path"):
-        if base and rate(name):
-            out[f"{name}_vs_baseline_echo"] = rate(name) / base  # type: ignore[operator]
+        measured = rate(name)
+        if base and measured:
+            out[f"{name}_vs_baseline_echo"] = measured / base
     chat = scenarios.get("chat_path", {})
     if chat.get("store_bound_msgs_per_s"):
         out["chat_path_vs_store_bound"] = chat["msgs_per_s"] / chat["store_bound_msgs_per_s"]
+    return out
+
+
+def _fanout_ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Bounded fan-out against one-by-one sends and against the plain broadcast baseline."""
+    out: dict[str, float] = {}
     for name, result in scenarios.items():
         if name.startswith("fanout_") and name.endswith("_one_by_one"):
             n = name.split("_")[1]
@@ -55,6 +67,12 @@ def ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
             base_fan = scenarios.get(f"baseline_{name}", {}).get("p50_ms")
             if base_fan and result.get("p50_ms"):
                 out[f"{name}_p50_vs_baseline_broadcast"] = result["p50_ms"] / base_fan
+    return out
+
+
+def _push_ratios(scenarios: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """wsgate's push client against the other clients, at each round-trip time measured."""
+    out: dict[str, float] = {}
     for name, result in scenarios.items():
         if not name.startswith("push_wsgate_rtt"):
             continue

@@ -25,9 +25,11 @@ from typing import Any
 
 import boto3
 
+from wsgate.bench.fan_out_room import assign_room
 from wsgate.bench.processes import (
     API_KEY,
     BIG_LIMITS,
+    Server,
     run_client,
     start_baseline,
     start_mock_gateway,
@@ -121,54 +123,79 @@ async def echo_and_gateway(sizes: Sizes, results: Results, progress: Progress) -
         baseline_server = await start_baseline()
         gateway_server = await start_mock_gateway(template)
         try:
-            echo_url = f"ws://127.0.0.1:{baseline_server.port}/echo"
-            gateway_url = f"ws://127.0.0.1:{gateway_server.port}/prod"
-            echo_spec = _echo_spec(echo_url, sizes, '{"action":"joinroom","roomname":"r"}')
-            gateway_spec = _echo_spec(
-                gateway_url, sizes, '{"action":"joinroom","roomname":"r"}', {"x-api-key": API_KEY}
-            )
-            echo_runs, gateway_runs = [], []
-            for round_number in range(1, sizes.rounds + 1):
-                progress(f"baseline echo / MOCK gateway, round {round_number}")
-                echo_runs.append(await run_client(echo_spec))
-                gateway_runs.append(await run_client(gateway_spec))
-            results.add("baseline_echo", _median_run(echo_runs))
-            results.add("gateway_mock", _median_run(gateway_runs))
-            for n in sizes.fan_out:
-                progress(f"baseline broadcast N={n}")
-                room = f"ws://127.0.0.1:{baseline_server.port}/room"
-                spec = {
-                    "mode": "fan_out",
-                    "url": room,
-                    "sender_url": room,
-                    "receivers": n,
-                    "sends": sizes.fan_out_sends,
-                    "payload": "{marker}",
-                }
-                results.add(f"baseline_fanout_{n}", await run_client(spec))
+            await _alternate_echo_rounds(baseline_server, gateway_server, sizes, results, progress)
+            await _baseline_broadcasts(baseline_server, sizes, results, progress)
             await baseline_server.stop()
-            for n in sizes.idle:
-                progress(f"idle connections N={n}")
-                rss = {"before": gateway_server.rss_bytes()}
-
-                async def measure(rss: dict[str, int] = rss) -> None:
-                    await asyncio.sleep(1)
-                    rss["after"] = gateway_server.rss_bytes()
-
-                spec = {
-                    "mode": "idle",
-                    "url": gateway_url,
-                    "headers": {"x-api-key": API_KEY},
-                    "connections": n,
-                    "deadline_s": 900,
-                }
-                result = await run_client(spec, measure)
-                result["gateway_rss_bytes"] = rss["after"]
-                result["rss_per_connection_bytes"] = (rss["after"] - rss["before"]) / n
-                results.add(f"idle_{n}", result)
+            await _idle_connections(gateway_server, sizes, results, progress)
         finally:
             await baseline_server.stop()
             await gateway_server.stop()
+
+
+async def _alternate_echo_rounds(
+    baseline_server: Server,
+    gateway_server: Server,
+    sizes: Sizes,
+    results: Results,
+    progress: Progress,
+) -> None:
+    echo_url = f"ws://127.0.0.1:{baseline_server.port}/echo"
+    gateway_url = f"ws://127.0.0.1:{gateway_server.port}/prod"
+    echo_spec = _echo_spec(echo_url, sizes, '{"action":"joinroom","roomname":"r"}')
+    gateway_spec = _echo_spec(
+        gateway_url, sizes, '{"action":"joinroom","roomname":"r"}', {"x-api-key": API_KEY}
+    )
+    echo_runs, gateway_runs = [], []
+    for round_number in range(1, sizes.rounds + 1):
+        progress(f"baseline echo / MOCK gateway, round {round_number}")
+        echo_runs.append(await run_client(echo_spec))
+        gateway_runs.append(await run_client(gateway_spec))
+    results.add("baseline_echo", _median_run(echo_runs))
+    results.add("gateway_mock", _median_run(gateway_runs))
+
+
+async def _baseline_broadcasts(
+    baseline_server: Server, sizes: Sizes, results: Results, progress: Progress
+) -> None:
+    """The bare websockets server's broadcast to N receivers: the floor for gateway fan-out."""
+    for n in sizes.fan_out:
+        progress(f"baseline broadcast N={n}")
+        room = f"ws://127.0.0.1:{baseline_server.port}/room"
+        spec = {
+            "mode": "fan_out",
+            "url": room,
+            "sender_url": room,
+            "receivers": n,
+            "sends": sizes.fan_out_sends,
+            "payload": "{marker}",
+        }
+        results.add(f"baseline_fanout_{n}", await run_client(spec))
+
+
+async def _idle_connections(
+    gateway_server: Server, sizes: Sizes, results: Results, progress: Progress
+) -> None:
+    """N idle connections held on the gateway: its memory per connection."""
+    gateway_url = f"ws://127.0.0.1:{gateway_server.port}/prod"
+    for n in sizes.idle:
+        progress(f"idle connections N={n}")
+        rss = {"before": gateway_server.rss_bytes()}
+
+        async def measure(rss: dict[str, int] = rss) -> None:
+            await asyncio.sleep(1)
+            rss["after"] = gateway_server.rss_bytes()
+
+        spec = {
+            "mode": "idle",
+            "url": gateway_url,
+            "headers": {"x-api-key": API_KEY},
+            "connections": n,
+            "deadline_s": 900,
+        }
+        result = await run_client(spec, measure)
+        result["gateway_rss_bytes"] = rss["after"]
+        result["rss_per_connection_bytes"] = (rss["after"] - rss["before"]) / n
+        results.add(f"idle_{n}", result)
 
 
 def _start_stack(
@@ -285,35 +312,7 @@ async def _fan_out_scenario(info: LocalStackInfo, n: int, sends: int) -> dict[st
     table = _table(info)
 
     async def make_room() -> None:
-        def members() -> list[dict[str, Any]]:
-            """Every record of the room's users, across scan pages (a room of 5,000 spans some)."""
-            found: list[dict[str, Any]] = []
-            page: dict[str, Any] = {"ProjectionExpression": "connectionId, userId"}
-            while True:
-                answer = table.scan(**page)
-                found += [i for i in answer["Items"] if i["userId"] in ("member", "sender")]
-                if "LastEvaluatedKey" not in answer:
-                    return found
-                page["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
-
-        def assign() -> None:
-            # $connect records are written before each handshake completes; the wait is a
-            # bounded safety net, so a broken stack fails the scenario instead of hanging it.
-            deadline = time.monotonic() + 60
-            room = members()
-            while len(room) < n + 1:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"only {len(room)} of {n + 1} fan-out members registered")
-                time.sleep(0.2)
-                room = members()
-            for item in room:
-                table.update_item(
-                    Key={"connectionId": item["connectionId"]},
-                    UpdateExpression="SET room = :r",
-                    ExpressionAttributeValues={":r": f"fan-{n}"},
-                )
-
-        await asyncio.to_thread(assign)
+        await asyncio.to_thread(assign_room, table, n)
 
     spec = {
         "mode": "fan_out",

@@ -21,8 +21,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from wsgate.bench.load_client import raise_fd_limit
 from wsgate.bench.soak_ledger import Ledger
+from wsgate.fd_limit import raise_fd_limit
 
 MESSAGE_PREFIX = "soak "
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infra.chalice_outputs import AUTHORIZER_FUNCTION
-from shared.names import StackNames
+from shared.names import (
+    PARAM_ARTIFACT_BUCKET,
+    PARAM_ARTIFACT_KEY,
+    PARAM_INSTANCE_ARCHITECTURE,
+    PARAM_INSTANCE_TYPE,
+    StackNames,
+)
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import ConfigError
 
@@ -100,14 +106,21 @@ def _stack_touches(names: StackNames, parameters: dict[str, str]) -> tuple[str, 
     )
 
 
+def offered_parameters(config: DeployConfig, bucket: str, artifact_key: str) -> dict[str, str]:
+    """The fleet parameters ``wsgate deploy`` fills in itself (the user's values override)."""
+    return {
+        PARAM_ARTIFACT_BUCKET: bucket,
+        PARAM_ARTIFACT_KEY: artifact_key,
+        PARAM_INSTANCE_TYPE: config.effective_instance_type,
+        PARAM_INSTANCE_ARCHITECTURE: config.architecture,
+    }
+
+
 def deploy_plan(config: DeployConfig, region: str, account: str | None) -> Plan:
     plan = _common(config, region, account)
     names = plan.names
     parameters = {
-        "ArtifactBucket": plan.bucket,
-        "ArtifactKey": "<the artifact's versioned key>",
-        "InstanceType": config.effective_instance_type,
-        "InstanceArchitecture": config.architecture,
+        **offered_parameters(config, plan.bucket, "<the artifact's versioned key>"),
         **config.parameters,
     }
     plan.steps.extend(

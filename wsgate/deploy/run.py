@@ -16,6 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from infra.chalice_outputs import ChaliceNotDeployedError, authorizer_arn, deployed_record_path
+from shared.names import (
+    ENV_TOKEN_SECRET_PARAM,
+    OUTPUT_DEV_API_KEY_ID,
+    OUTPUT_WEBSOCKET_URL,
+)
 from wsgate.deploy.artifacts import (
     BuiltArtifact,
     delete_bucket,
@@ -28,7 +33,13 @@ from wsgate.deploy.chalice_config import chalice_config_problems
 from wsgate.deploy.chalice_step import ChaliceRunner, aws_environment
 from wsgate.deploy.config import DeployConfig
 from wsgate.deploy.errors import ChaliceError, ConfigError, DeployError
-from wsgate.deploy.plan import TEMPLATE_BODY_LIMIT, Plan, deploy_plan, destroy_plan
+from wsgate.deploy.plan import (
+    TEMPLATE_BODY_LIMIT,
+    Plan,
+    deploy_plan,
+    destroy_plan,
+    offered_parameters,
+)
 from wsgate.deploy.secret import delete_token_secret, ensure_token_secret
 from wsgate.deploy.stack import StackResult, TemplateSource, Waiter, delete_stack, deploy_stack
 
@@ -129,52 +140,19 @@ def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
     plan = deploy_plan(config, clients.region, account_id(clients.sts))
     names = plan.names
     say(f"[1/6] AWS account ready in {clients.region}")
-
-    kit.build_dir.mkdir(parents=True, exist_ok=True)
-    artifact = kit.build_artifact(kit.build_dir, architecture=config.architecture)
-    bucket_created = ensure_bucket(clients.s3, plan.bucket, clients.region)
-    uploaded = upload_artifact(clients.s3, plan.bucket, artifact)
-    say(
-        f"[2/6] bucket {plan.bucket} {'created' if bucket_created else 'reused'}; "
-        f"s3://{plan.bucket}/{artifact.key} {'uploaded' if uploaded else 'already there'}"
-    )
-
+    artifact_key, bucket_created = _ship_artifact(config, kit, plan)
     secret_created = ensure_token_secret(clients.ssm, plan.secret_parameter)
     say(f"[3/6] token secret {plan.secret_parameter} {'created' if secret_created else 'kept'}")
-
-    say(f"[4/6] chalice deploy --stage {names.stage}")
-    kit.chalice.deploy(names.stage, aws_environment(kit.profile, clients.region))
-    try:
-        authorizer = authorizer_arn(names.stage, kit.deployed_dir)
-    except ChaliceNotDeployedError as error:
-        raise ChaliceError(f"chalice deploy finished but {error}") from None
-
-    template = kit.synthesize(config, authorizer)
-    body = json.dumps(template, separators=(",", ":"))
-    source = TemplateSource(body=body)
-    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
-        source = TemplateSource(
-            url=upload_template(clients.s3, plan.bucket, names, body, clients.region)
-        )
-    say(
-        f"[5/6] template: {len(template.get('Resources', {}))} resources, {len(body)} bytes"
-        + (f", via {source.url}" if source.url else "")
-        + f"; $connect authorizer {authorizer}"
-    )
-
-    offered = {
-        "ArtifactBucket": plan.bucket,
-        "ArtifactKey": artifact.key,
-        "InstanceType": config.effective_instance_type,
-        "InstanceArchitecture": config.architecture,
-    }
+    authorizer = _deploy_lambdas(kit, names.stage)
+    template, source = _template(config, kit, plan, authorizer)
+    offered = offered_parameters(config, plan.bucket, artifact_key)
     parameters = stack_parameters(template, offered, config.parameters)
     say(f"[6/6] stack {names.stack}: change set")
     result = deploy_stack(clients.cloudformation, names.stack, source, parameters, kit.waiter)
     return Deployment(
         plan=plan,
         stack=result,
-        artifact_key=artifact.key,
+        artifact_key=artifact_key,
         bucket_created=bucket_created,
         secret_created=secret_created,
         template_url=source.url,
@@ -182,15 +160,61 @@ def deploy(config: DeployConfig, kit: Toolkit) -> Deployment:
     )
 
 
+def _ship_artifact(config: DeployConfig, kit: Toolkit, plan: Plan) -> tuple[str, bool]:
+    """Build the service artifact and upload it (once per content): its key, and whether the
+    bucket was created."""
+    clients = kit.clients
+    kit.build_dir.mkdir(parents=True, exist_ok=True)
+    artifact = kit.build_artifact(kit.build_dir, architecture=config.architecture)
+    bucket_created = ensure_bucket(clients.s3, plan.bucket, clients.region)
+    uploaded = upload_artifact(clients.s3, plan.bucket, artifact)
+    kit.progress(
+        f"[2/6] bucket {plan.bucket} {'created' if bucket_created else 'reused'}; "
+        f"s3://{plan.bucket}/{artifact.key} {'uploaded' if uploaded else 'already there'}"
+    )
+    return artifact.key, bucket_created
+
+
+def _deploy_lambdas(kit: Toolkit, stage: str) -> str:
+    """``chalice deploy`` the stage; the authorizer's ARN from Chalice's own record."""
+    kit.progress(f"[4/6] chalice deploy --stage {stage}")
+    kit.chalice.deploy(stage, aws_environment(kit.profile, kit.clients.region))
+    try:
+        return authorizer_arn(stage, kit.deployed_dir)
+    except ChaliceNotDeployedError as error:
+        raise ChaliceError(f"chalice deploy finished but {error}") from None
+
+
+def _template(
+    config: DeployConfig, kit: Toolkit, plan: Plan, authorizer: str
+) -> tuple[dict[str, Any], TemplateSource]:
+    """Synthesize the template for this authorizer; one over CloudFormation's body limit goes
+    through the artifact bucket."""
+    clients = kit.clients
+    template = kit.synthesize(config, authorizer)
+    body = json.dumps(template, separators=(",", ":"))
+    source = TemplateSource(body=body)
+    if len(body.encode()) > TEMPLATE_BODY_LIMIT:
+        source = TemplateSource(
+            url=upload_template(clients.s3, plan.bucket, plan.names, body, clients.region)
+        )
+    kit.progress(
+        f"[5/6] template: {len(template.get('Resources', {}))} resources, {len(body)} bytes"
+        + (f", via {source.url}" if source.url else "")
+        + f"; $connect authorizer {authorizer}"
+    )
+    return template, source
+
+
 def wscat_command(outputs: Mapping[str, str], plan: Plan, profile: str | None) -> str | None:
     """A command that connects with a fresh token and the development API key."""
-    url = outputs.get("WebSocketUrl")
-    key_id = outputs.get("DevApiKeyId")
+    url = outputs.get(OUTPUT_WEBSOCKET_URL)
+    key_id = outputs.get(OUTPUT_DEV_API_KEY_ID)
     if not url or not key_id:
         return None
     aws = "aws" + (f" --profile {shlex.quote(profile)}" if profile else "")
     token = (
-        f"WSGATE_TOKEN_SECRET_PARAM={shlex.quote(plan.secret_parameter)} "
+        f"{ENV_TOKEN_SECRET_PARAM}={shlex.quote(plan.secret_parameter)} "
         f"AWS_REGION={plan.region} wsgate token --user alice"
     )
     api_key = (

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.names import execute_api_arn
 from wsgate.gateway import errors
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
@@ -43,7 +44,7 @@ def request_event(
     request_context["identity"] = {"sourceIp": context["identity"]["sourceIp"]}
     return {
         "type": "REQUEST",
-        "methodArn": f"arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/$connect",
+        "methodArn": execute_api_arn(region, account, f"{api_id}/{stage}/$connect"),
         "headers": headers,
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": query,

@@ -57,6 +57,9 @@ CLOSE_PROTOCOL_ERROR = 1002
 fragmentation): RFC 6455 sections 5.1 and 7.4.1."""
 CLOSE_INVALID_DATA = 1007
 """A text message that is not UTF-8: RFC 6455 section 8.1. UNCONFIRMED for API Gateway."""
+CLOSE_ABNORMAL = 1006
+"""Never sent on the wire (RFC 6455 section 7.4.1): what ``$disconnect`` reports when the
+connection ended without a close frame either way."""
 CLOSE_SLOW_CONSUMER = 1008
 """A client whose send queue overflows (``limits.SEND_QUEUE_BYTES``) is disconnected with this
 code. UNCONFIRMED: AWS documents nothing here. 1008 (policy violation) because the client broke

@@ -294,13 +294,14 @@ class WebSocketLink(asyncio.Protocol):
         self.closed.set()
 
     def disconnect_status(self) -> tuple[int, str]:
-        """What ``$disconnect`` reports: the close frame received, else the one sent, else 1006."""
+        """What ``$disconnect`` reports: the close frame received, else the one sent, else
+        ``CLOSE_ABNORMAL``."""
         received = self.protocol.close_rcvd
         if received is not None:
             return received.code, received.reason
         if self.close_sent is not None:
             return self.close_sent
-        return 1006, ""
+        return errors.CLOSE_ABNORMAL, ""
 
     async def wait_closed(self) -> None:
         await self.closed.wait()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,7 +56,8 @@ class Resolver:
 
     @property
     def resources(self) -> Mapping[str, Any]:
-        return self.template.get("Resources", {})
+        resources: Mapping[str, Any] = self.template.get("Resources", {})
+        return resources
 
     def parameter(self, name: str, where: str) -> Any:
         if name in self.pseudo:
@@ -126,36 +127,47 @@ class Resolver:
         return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     def _function(self, name: str, arg: Any, where: str) -> Any:
-        if name == "Fn::Sub":
-            return self._sub(arg, where)
-        if name == "Fn::Join":
-            separator, items = arg
-            return str(separator).join(str(v) for v in self.resolve(items, where))
-        if name == "Fn::If":
-            condition, when_true, when_false = arg
-            return self.resolve(when_true if self.condition(condition) else when_false, where)
-        if name == "Fn::Equals":
-            left, right = (self.resolve(v, where) for v in arg)
-            return str(left) == str(right)
-        if name == "Fn::Not":
-            return not self.resolve(arg[0], where)
-        if name == "Fn::And":
-            return all(self.resolve(v, where) for v in arg)
-        if name == "Fn::Or":
-            return any(self.resolve(v, where) for v in arg)
-        if name == "Fn::Select":
-            index, items = arg
-            return self.resolve(items, where)[int(self.resolve(index, where))]
-        if name == "Fn::Split":
-            separator, text = arg
-            return str(self.resolve(text, where)).split(separator)
-        if name == "Fn::GetAZs":
-            region = self.pseudo["AWS::Region"]
-            return [f"{region}a", f"{region}b", f"{region}c"]
-        if name == "Fn::GetAtt":
-            logical_id, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
-            return self._get_att(str(logical_id), str(attribute), where)
-        raise UnsupportedTemplateError(where, name, "this intrinsic function is not supported")
+        function = _FUNCTIONS.get(name)
+        if function is None:
+            raise UnsupportedTemplateError(where, name, "this intrinsic function is not supported")
+        return function(self, arg, where)
+
+    def _join(self, arg: Any, where: str) -> str:
+        separator, items = arg
+        return str(separator).join(str(v) for v in self.resolve(items, where))
+
+    def _if(self, arg: Any, where: str) -> Any:
+        condition, when_true, when_false = arg
+        return self.resolve(when_true if self.condition(condition) else when_false, where)
+
+    def _equals(self, arg: Any, where: str) -> bool:
+        left, right = (self.resolve(v, where) for v in arg)
+        return str(left) == str(right)
+
+    def _not(self, arg: Any, where: str) -> bool:
+        return not self.resolve(arg[0], where)
+
+    def _and(self, arg: Any, where: str) -> bool:
+        return all(self.resolve(v, where) for v in arg)
+
+    def _or(self, arg: Any, where: str) -> bool:
+        return any(self.resolve(v, where) for v in arg)
+
+    def _select(self, arg: Any, where: str) -> Any:
+        index, items = arg
+        return self.resolve(items, where)[int(self.resolve(index, where))]
+
+    def _split(self, arg: Any, where: str) -> list[str]:
+        separator, text = arg
+        return str(self.resolve(text, where)).split(separator)
+
+    def _get_azs(self, arg: Any, where: str) -> list[str]:
+        region = self.pseudo["AWS::Region"]
+        return [f"{region}a", f"{region}b", f"{region}c"]
+
+    def _get_att_function(self, arg: Any, where: str) -> str:
+        logical_id, attribute = arg if isinstance(arg, list) else str(arg).split(".", 1)
+        return self._get_att(str(logical_id), str(attribute), where)
 
     def _get_att(self, logical_id: str, attribute: str, where: str) -> str:
         if logical_id not in self.resources:
@@ -187,3 +199,19 @@ class Resolver:
             return str(self.parameter(name, where))
 
         return _SUB_VARIABLE.sub(replace, str(text))
+
+
+_FUNCTIONS: dict[str, Callable[[Resolver, Any, str], Any]] = {
+    "Fn::Sub": Resolver._sub,
+    "Fn::Join": Resolver._join,
+    "Fn::If": Resolver._if,
+    "Fn::Equals": Resolver._equals,
+    "Fn::Not": Resolver._not,
+    "Fn::And": Resolver._and,
+    "Fn::Or": Resolver._or,
+    "Fn::Select": Resolver._select,
+    "Fn::Split": Resolver._split,
+    "Fn::GetAZs": Resolver._get_azs,
+    "Fn::GetAtt": Resolver._get_att_function,
+}
+"""The intrinsic functions the local gateway evaluates; any other is refused by name."""

@@ -26,6 +26,7 @@ from typing import Any
 from shared import names
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
+from wsgate.gateway.lambda_worker import ENV_FUNCTION_ARN
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
 
 DEFAULT_TIMEOUT_S = 3.0
@@ -79,7 +80,7 @@ def function_environment(spec: FunctionSpec) -> dict[str, str]:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{spec.name}",
         "AWS_LAMBDA_LOG_STREAM_NAME": f"local/[$LATEST]{aws_id()}",
-        "WSGATE_LAMBDA_FUNCTION_ARN": spec.arn,
+        ENV_FUNCTION_ARN: spec.arn,
         "PYTHONUNBUFFERED": "1",
     }
     env |= dict(spec.environment)

@@ -26,6 +26,11 @@ from urllib.parse import urlsplit
 Handler = Callable[[Any, Any], Any]
 
 
+ENV_FUNCTION_ARN = "WSGATE_LAMBDA_FUNCTION_ARN"
+"""The invoked function's ARN (``context.invoked_function_arn``), set by ``lambda_runtime``.
+Named here, not in ``shared.names``: this module imports nothing of wsgate's own."""
+
+
 class LambdaContext:
     """The context object of the Python runtime, as awslambdaric's ``LambdaContext`` builds it
     (aws/aws-lambda-python-runtime-interface-client ``awslambdaric/lambda_context.py``): the
@@ -36,7 +41,7 @@ class LambdaContext:
         self.aws_request_id = request_id
         self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        self.invoked_function_arn = os.environ.get("WSGATE_LAMBDA_FUNCTION_ARN", "")
+        self.invoked_function_arn = os.environ.get(ENV_FUNCTION_ARN, "")
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
@@ -86,7 +91,8 @@ def redirect_execute_api(local_base: str) -> None:
                 kwargs["endpoint_url"] = local_base.rstrip("/") + parts.path
         return create_client(self, service_name, *args, **kwargs)
 
-    botocore.session.Session.create_client = local_client
+    # Patched on purpose (see above): every Session, including ones the function makes.
+    botocore.session.Session.create_client = local_client  # type: ignore[method-assign]
 
 
 def _exit_with_parent(parent: int) -> None:

@@ -7,13 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
+from shared.names import execute_api_host
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
 
 def execute_api_domain(api_id: str) -> str:
     """``$context.domainName`` of a request that came in on the API's own endpoint."""
-    return f"{api_id}.execute-api.{PSEUDO_PARAMETERS['AWS::Region']}.amazonaws.com"
+    return execute_api_host(api_id, PSEUDO_PARAMETERS["AWS::Region"])
 
 
 def request_context(

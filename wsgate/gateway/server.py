@@ -20,6 +20,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from shared.names import API_KEY_FROM_AUTHORIZER, GATEWAY_PORT
 from wsgate.gateway import errors, lambda_runtime, limits
 from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
@@ -29,6 +30,7 @@ from wsgate.gateway.authorizer import (
     missing_identity,
     request_event,
 )
+from wsgate.gateway.connect_attempt import ConnectAttempt, ConnectRefused
 from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
@@ -39,10 +41,10 @@ from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 from wsgate.gateway.message_text import utf8
 from wsgate.gateway.pump import MessagePump
-from wsgate.gateway.request_context import header_text, request_context, request_head_size
+from wsgate.gateway.request_context import request_context, request_head_size
 from wsgate.gateway.selection import parse_body, select_route
 from wsgate.gateway.sigv4 import SigV4Verifier
-from wsgate.gateway.template_loader import Route, WebSocketApiConfig, load_api
+from wsgate.gateway.template_loader import Integration, Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 from wsgate.gateway.validation import RequestValidator
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
@@ -57,7 +59,7 @@ class GatewayConfig:
     template: Path | Mapping[str, Any]
     backend: str | None = None
     host: str = "127.0.0.1"
-    port: int = 3001
+    port: int = GATEWAY_PORT
     parameters: dict[str, str] = field(default_factory=dict)
     authorizer: str = DEFAULT_AUTHORIZER
     """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
@@ -115,9 +117,13 @@ class Gateway:
         return self._authorizers[arn]
 
     def context(
-        self, connection: Connection, request_id: str, route_key: str, event_type: str
+        self,
+        connection: Connection | ConnectAttempt,
+        request_id: str,
+        route_key: str,
+        event_type: str,
     ) -> dict[str, Any]:
-        """``$context`` of a request on an open connection."""
+        """``$context`` of a request on an open connection (or one being admitted)."""
         return request_context(
             api_id=self.api.api_id,
             stage=self.api.stage.name,
@@ -149,91 +155,100 @@ class Gateway:
         handshake = negotiate(request.path, request.headers)
         if not handshake.accepted:
             return self._reject(handshake.response.status_code)
-        connection_id, request_id = aws_id(), aws_id()
-        headers = {k: header_text(v) for k, v in request.headers.items()}
-        query = {k: header_text(v) for k, v in request.query.items()}
-        source_ip = request.remote or "127.0.0.1"
-        user_agent = header_text(request.headers.get("User-Agent", ""))
-        connected_at = int(time.time() * 1000)
-        route = self.api.routes.get("$connect")
-        authorizer_ctx: dict[str, Any] = {}
-        api_key: str | None = None
+        attempt = ConnectAttempt.of(request)
+        try:
+            await self._admit(attempt)
+        except ConnectRefused as refusal:
+            return self._refuse(attempt, refusal.status, refusal.why)
+        return await self._serve(
+            request, handshake, attempt.identity, self._connect_context(attempt, 200)
+        )
 
-        def ctx(status: int | None = None) -> dict[str, Any]:
-            c = request_context(
-                api_id=self.api.api_id,
-                stage=self.api.stage.name,
-                connection_id=connection_id,
-                request_id=request_id,
-                route_key="$connect",
-                event_type="CONNECT",
-                connected_at=connected_at,
-                source_ip=source_ip,
-                user_agent=user_agent,
-                authorizer=authorizer_ctx,
-                api_key=api_key,
-            )
-            c["status"] = status
-            return c
-
-        def refuse(status: int, why: str) -> web.Response:
-            self.log.error(request_id, connection_id, "$connect", why)
-            self.events.publish(
-                EventKind.THROTTLED
-                if status == errors.THROTTLED_STATUS
-                else EventKind.CONNECT_REFUSED,
-                connection_id,
-                status=status,
-                reason=why,
-            )
-            self.log.access(ctx(status))
-            return self._reject(status)
-
+    async def _admit(self, attempt: ConnectAttempt) -> None:
+        """Run the ``$connect`` checks in API Gateway's order (stage throttle, authorizer, API
+        key, integration); the first that fails raises :class:`ConnectRefused`."""
         if not self.stage_throttle.allow("$connect"):
-            return refuse(errors.THROTTLED_STATUS, "throttled by stage settings")
-        if route is not None and route.authorizer:
-            authorizer = self.api.authorizers[route.authorizer]
-            missing = missing_identity(authorizer.identity_sources, headers, query)
-            if missing:
-                return refuse(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
-            event = request_event(
-                api_id=self.api.api_id,
-                stage=self.api.stage.name,
-                stage_variables=self.api.stage.variables,
-                headers=headers,
-                query=query,
-                context=ctx(),
-            )
-            outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
-            if outcome.status is not None:
-                return refuse(outcome.status, f"authorizer: {outcome.error}")
-            authorizer_ctx = {"principalId": outcome.principal_id, **(outcome.context or {})}
-            usage_key = outcome.usage_identifier_key
-        else:
-            usage_key = None
-        if route is not None and route.api_key_required:
-            if self.api.api_key_selection == "$context.authorizer.usageIdentifierKey":
-                api_key = usage_key
-            else:
-                api_key = next((v for k, v in headers.items() if k.lower() == "x-api-key"), None)
-            verdict = self.usage_plans.check(api_key)
-            if verdict == KeyVerdict.FORBIDDEN:
-                return refuse(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
-            if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
-                return refuse(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
-        if route is not None and route.integration is not None:
-            variables = VtlVariables(ctx(), self.api.stage.variables, "", headers, query)
-            result = await call(route.integration, variables, self._session())
-            self.log.endpoint_request(
-                request_id, connection_id, "$connect", result.endpoint_request
-            )
-            if result.error_frame is not None:
-                return refuse(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
-            if result.status is not None and not 200 <= result.status < 300:
-                return refuse(result.status, f"integration answered {result.status}")
+            raise ConnectRefused(errors.THROTTLED_STATUS, "throttled by stage settings")
+        route = self.api.routes.get("$connect")
+        if route is None:
+            return
+        usage_key = await self._authorize(attempt, route.authorizer) if route.authorizer else None
+        if route.api_key_required:
+            self._check_api_key(attempt, usage_key)
+        if route.integration is not None:
+            await self._connect_integration(attempt, route.integration)
 
-        identity = (connection_id, connected_at, source_ip, user_agent, authorizer_ctx, api_key)
-        return await self._serve(request, handshake, identity, ctx(200))
+    async def _authorize(self, attempt: ConnectAttempt, name: str) -> str | None:
+        """Call the route's authorizer; keep its context on the attempt and return the usage
+        identifier key it chose (API keys may come from there)."""
+        authorizer = self.api.authorizers[name]
+        missing = missing_identity(authorizer.identity_sources, attempt.headers, attempt.query)
+        if missing:
+            raise ConnectRefused(errors.UNAUTHORIZED_STATUS, f"identity source {missing} missing")
+        event = request_event(
+            api_id=self.api.api_id,
+            stage=self.api.stage.name,
+            stage_variables=self.api.stage.variables,
+            headers=attempt.headers,
+            query=attempt.query,
+            context=self._connect_context(attempt),
+        )
+        outcome = await invoke(self.authorizer_function(authorizer.function_arn), event)
+        if outcome.status is not None:
+            raise ConnectRefused(outcome.status, f"authorizer: {outcome.error}")
+        attempt.authorizer = {"principalId": outcome.principal_id, **(outcome.context or {})}
+        return outcome.usage_identifier_key
+
+    def _check_api_key(self, attempt: ConnectAttempt, usage_key: str | None) -> None:
+        """Take the API key from where the API's key source says, and check its usage plan."""
+        if self.api.api_key_selection == API_KEY_FROM_AUTHORIZER:
+            attempt.api_key = usage_key
+        else:
+            attempt.api_key = next(
+                (v for k, v in attempt.headers.items() if k.lower() == "x-api-key"), None
+            )
+        verdict = self.usage_plans.check(attempt.api_key)
+        if verdict == KeyVerdict.FORBIDDEN:
+            raise ConnectRefused(errors.FORBIDDEN_STATUS, "API key missing or not in a usage plan")
+        if verdict in (KeyVerdict.THROTTLED, KeyVerdict.QUOTA):
+            raise ConnectRefused(errors.THROTTLED_STATUS, f"usage plan: {verdict}")
+
+    async def _connect_integration(self, attempt: ConnectAttempt, integration: Integration) -> None:
+        """Call the ``$connect`` integration: an error or a non-2xx answer refuses the client."""
+        variables = VtlVariables(
+            self._connect_context(attempt),
+            self.api.stage.variables,
+            "",
+            attempt.headers,
+            attempt.query,
+        )
+        result = await call(integration, variables, self._session())
+        self.log.endpoint_request(
+            attempt.request_id, attempt.connection_id, "$connect", result.endpoint_request
+        )
+        if result.error_frame is not None:
+            raise ConnectRefused(errors.AUTHORIZER_FAILURE_STATUS, result.log_error or "")
+        if result.status is not None and not 200 <= result.status < 300:
+            raise ConnectRefused(result.status, f"integration answered {result.status}")
+
+    def _connect_context(
+        self, attempt: ConnectAttempt, status: int | None = None
+    ) -> dict[str, Any]:
+        """``$context`` of the ``$connect`` request, as far as the checks so far have filled it."""
+        c = self.context(attempt, attempt.request_id, "$connect", "CONNECT")
+        c["status"] = status
+        return c
+
+    def _refuse(self, attempt: ConnectAttempt, status: int, why: str) -> web.Response:
+        self.log.error(attempt.request_id, attempt.connection_id, "$connect", why)
+        self.events.publish(
+            EventKind.THROTTLED if status == errors.THROTTLED_STATUS else EventKind.CONNECT_REFUSED,
+            attempt.connection_id,
+            status=status,
+            reason=why,
+        )
+        self.log.access(self._connect_context(attempt, status))
+        return self._reject(status)
 
     async def _serve(
         self,

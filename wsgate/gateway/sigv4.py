@@ -27,12 +27,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 from botocore.auth import SigV4Auth
 from botocore.credentials import Credentials
 from multidict import CIMultiDict, CIMultiDictProxy
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSRequest
 
 SERVICE = "execute-api"
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -155,17 +158,18 @@ class SigV4Verifier:
         if "host" not in names:
             raise InvalidSignature("'Host' must be a 'SignedHeader' in the AWS Authorization.")
         host = _header(request.headers, "Host") or ""
-        aws_request = _Received(request.method, f"http://{host}{request.raw_path}", request.body)
+        received = _Received(request.method, f"http://{host}{request.raw_path}", request.body)
         for name, value in _items(request.headers):
             if name.lower() in names:
-                aws_request.headers.add(name, value)
+                received.headers.add(name, value)
         declared = _header(request.headers, "X-Amz-Content-SHA256")
         if declared is not None and declared != hashlib.sha256(request.body).hexdigest():
             raise InvalidSignature(
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             )
         amz_date = _header(request.headers, "X-Amz-Date") or ""
-        aws_request.context["timestamp"] = amz_date
+        received.context["timestamp"] = amz_date
+        aws_request = cast("AWSRequest", received)  # the signer reads only _Received's fields
         signer = SigV4Auth(Credentials(access_key, secret), SERVICE, self.region)
         canonical = signer.canonical_request(aws_request)
         if signer.signed_headers(signer.headers_to_sign(aws_request)) != ";".join(sorted(names)):

@@ -3,17 +3,29 @@
 Only the API Gateway resources matter here; everything else (VPC, NLB, IAM, DynamoDB...) is
 ignored, except where a reference into it must be resolved. What the gateway cannot emulate is
 refused up front with :class:`UnsupportedTemplateError`, naming the resource and property.
+The description's types live in ``api_config``; they are re-exported here, where callers have
+always found them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wsgate.gateway.api_config import (
+    QUOTA_PERIODS,
+    Authorizer,
+    Integration,
+    IntegrationResponse,
+    Route,
+    Stage,
+    Throttle,
+    UsagePlan,
+    WebSocketApiConfig,
+)
 from wsgate.gateway.ids import api_id as make_api_id
 from wsgate.gateway.intrinsics import Resolver, UnsupportedTemplateError
 from wsgate.gateway.lambda_functions import function_arn_of, resolve_function
@@ -21,95 +33,24 @@ from wsgate.gateway.lambda_runtime import FunctionSpec, UnknownFunctionError
 from wsgate.gateway.lambda_template import load_template_functions
 from wsgate.gateway.template_yaml import read_template
 
+__all__ = [
+    "QUOTA_PERIODS",
+    "Authorizer",
+    "Integration",
+    "IntegrationResponse",
+    "Route",
+    "Stage",
+    "Throttle",
+    "UsagePlan",
+    "WebSocketApiConfig",
+    "load_api",
+    "rewrite_uri",
+]
+
 LAMBDA_INTEGRATIONS = {"AWS_PROXY", "AWS"}
 """Lambda proxy and Lambda custom integrations, run by ``wsgate.gateway.lambda_runtime``."""
 SUPPORTED_INTEGRATIONS = {"HTTP", "HTTP_PROXY", "MOCK"} | LAMBDA_INTEGRATIONS
 DEFAULT_TIMEOUT_MS = 29_000
-
-
-@dataclass(frozen=True)
-class IntegrationResponse:
-    templates: dict[str, str]
-    template_selection: str | None
-
-
-@dataclass(frozen=True)
-class Integration:
-    logical_id: str
-    type: str
-    method: str
-    uri: str | None
-    """Rewritten to the local backend (scheme, host and port replaced; path kept)."""
-    request_templates: dict[str, str]
-    template_selection: str | None
-    request_parameters: dict[str, str]
-    timeout_s: float
-    responses: dict[str, IntegrationResponse] = field(default_factory=dict)
-    function: FunctionSpec | None = None
-    """The Lambda function of an ``AWS_PROXY`` / ``AWS`` integration."""
-
-
-@dataclass(frozen=True)
-class Route:
-    key: str
-    integration: Integration | None
-    authorizer: str | None
-    api_key_required: bool
-    model_selection: str | None
-    request_models: dict[str, str]
-    two_way: bool
-
-
-@dataclass(frozen=True)
-class Authorizer:
-    logical_id: str
-    identity_sources: list[str]
-    function_arn: str
-
-
-@dataclass(frozen=True)
-class Throttle:
-    burst: int
-    rate: float
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    variables: dict[str, str]
-    default_throttle: Throttle | None
-    route_throttles: dict[str, Throttle]
-    logging_level: str
-    access_log_format: str | None
-
-
-QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
-
-
-@dataclass(frozen=True)
-class UsagePlan:
-    name: str
-    throttle: Throttle | None
-    quota_limit: int | None
-    quota_period: str | None
-    quota_offset: int
-    key_values: frozenset[str]
-
-
-@dataclass(frozen=True)
-class WebSocketApiConfig:
-    api_id: str
-    name: str
-    route_selection: str
-    api_key_selection: str | None
-    routes: dict[str, Route]
-    models: dict[str, dict[str, Any]]
-    authorizers: dict[str, Authorizer]
-    stage: Stage
-    usage_plans: list[UsagePlan]
-    mapping_keys: list[str]
-    api_keys: dict[str, str] = field(default_factory=dict)
-    """Logical id -> value, for printing the development key."""
 
 
 def _throttle(settings: Mapping[str, Any] | None) -> Throttle | None:
@@ -224,77 +165,121 @@ class _Loader:
         api = self.props(api_logical_id)
         if api.get("ProtocolType") != "WEBSOCKET":
             raise UnsupportedTemplateError(api_logical_id, "ProtocolType", "must be WEBSOCKET")
+        authorizers = self._authorizers(api_logical_id)
+        routes = self._routes(api_logical_id, authorizers)
+        models = self._models(api_logical_id, routes)
+        api_keys = {lid: self._key_value(lid) for lid in self.of("AWS::ApiGateway::ApiKey")}
+        return WebSocketApiConfig(
+            api_id=make_api_id(api_logical_id + self.r.pseudo["AWS::StackName"]),
+            name=str(api.get("Name", api_logical_id)),
+            route_selection=str(api.get("RouteSelectionExpression", "$request.body.action")),
+            api_key_selection=api.get("ApiKeySelectionExpression"),
+            routes=routes,
+            models=models,
+            authorizers=authorizers,
+            stage=self._stage(api_logical_id),
+            usage_plans=self._usage_plans(api_logical_id, api_keys),
+            mapping_keys=self._mapping_keys(api_logical_id),
+            api_keys=api_keys,
+        )
 
-        def for_api(kind: str) -> list[str]:
-            return [
-                lid
-                for lid in self.of(kind)
-                if self.ref_target(self.r.resources[lid].get("Properties", {}).get("ApiId"))
-                == api_logical_id
-            ]
+    def _for_api(self, kind: str, api_logical_id: str) -> list[str]:
+        """Resources of ``kind`` whose ``ApiId`` points at the API (a template may hold more)."""
+        return [
+            lid
+            for lid in self.of(kind)
+            if self.ref_target(self.r.resources[lid].get("Properties", {}).get("ApiId"))
+            == api_logical_id
+        ]
 
+    def _authorizers(self, api_logical_id: str) -> dict[str, Authorizer]:
         authorizers = {}
-        for lid in for_api("AWS::ApiGatewayV2::Authorizer"):
+        for lid in self._for_api("AWS::ApiGatewayV2::Authorizer", api_logical_id):
             props = self.props(lid)
             if props.get("AuthorizerType") != "REQUEST":
                 raise UnsupportedTemplateError(lid, "AuthorizerType", "only REQUEST is emulated")
             uri = str(props["AuthorizerUri"])
             arn = uri.split("/functions/", 1)[-1].removesuffix("/invocations")
             authorizers[lid] = Authorizer(lid, list(props.get("IdentitySource", [])), arn)
+        return authorizers
 
-        routes_with_response = set()
-        for lid in for_api("AWS::ApiGatewayV2::RouteResponse"):
+    def _routes(
+        self, api_logical_id: str, authorizers: Mapping[str, Authorizer]
+    ) -> dict[str, Route]:
+        with_response = set()
+        for lid in self._for_api("AWS::ApiGatewayV2::RouteResponse", api_logical_id):
             target = self.ref_target(self.r.resources[lid]["Properties"].get("RouteId"))
             if target:
-                routes_with_response.add(target)
-
+                with_response.add(target)
         routes = {}
-        for lid in for_api("AWS::ApiGatewayV2::Route"):
-            raw = self.r.resources[lid]["Properties"]
-            props = self.props(lid)
-            target = self.ref_target(raw.get("Target"))
-            authorizer = None
-            if props.get("AuthorizationType") == "CUSTOM":
-                authorizer = self.ref_target(raw.get("AuthorizerId"))
-                if authorizer not in authorizers:
-                    raise UnsupportedTemplateError(lid, "AuthorizerId", "no such authorizer")
-            elif props.get("AuthorizationType") not in (None, "NONE"):
-                raise UnsupportedTemplateError(
-                    lid, "AuthorizationType", f"{props['AuthorizationType']} is not emulated"
-                )
-            key = str(props["RouteKey"])
-            routes[key] = Route(
-                key=key,
-                integration=self.integration(target) if target else None,
-                authorizer=authorizer,
-                api_key_required=bool(props.get("ApiKeyRequired", False)),
-                model_selection=props.get("ModelSelectionExpression"),
-                request_models=dict(props.get("RequestModels", {})),
-                two_way=bool(props.get("RouteResponseSelectionExpression"))
-                and lid in routes_with_response,
-            )
+        for lid in self._for_api("AWS::ApiGatewayV2::Route", api_logical_id):
+            route = self._route(lid, authorizers, two_way_capable=lid in with_response)
+            routes[route.key] = route
+        return routes
 
+    def _route(
+        self, lid: str, authorizers: Mapping[str, Authorizer], *, two_way_capable: bool
+    ) -> Route:
+        """One route; it is two-way only if it has a selection expression and a RouteResponse."""
+        raw = self.r.resources[lid]["Properties"]
+        props = self.props(lid)
+        target = self.ref_target(raw.get("Target"))
+        key = str(props["RouteKey"])
+        return Route(
+            key=key,
+            integration=self.integration(target) if target else None,
+            authorizer=self._route_authorizer(lid, props, raw, authorizers),
+            api_key_required=bool(props.get("ApiKeyRequired", False)),
+            model_selection=props.get("ModelSelectionExpression"),
+            request_models=dict(props.get("RequestModels", {})),
+            two_way=bool(props.get("RouteResponseSelectionExpression")) and two_way_capable,
+        )
+
+    def _route_authorizer(
+        self,
+        lid: str,
+        props: Mapping[str, Any],
+        raw: Mapping[str, Any],
+        authorizers: Mapping[str, Authorizer],
+    ) -> str | None:
+        """The logical id of the route's CUSTOM authorizer, None for NONE; others are refused."""
+        if props.get("AuthorizationType") == "CUSTOM":
+            authorizer = self.ref_target(raw.get("AuthorizerId"))
+            if authorizer not in authorizers:
+                raise UnsupportedTemplateError(lid, "AuthorizerId", "no such authorizer")
+            return authorizer
+        if props.get("AuthorizationType") not in (None, "NONE"):
+            raise UnsupportedTemplateError(
+                lid, "AuthorizationType", f"{props['AuthorizationType']} is not emulated"
+            )
+        return None
+
+    def _models(
+        self, api_logical_id: str, routes: Mapping[str, Route]
+    ) -> dict[str, dict[str, Any]]:
+        """The API's models by name; a route naming an undeclared model is refused."""
         models = {}
-        for lid in for_api("AWS::ApiGatewayV2::Model"):
+        for lid in self._for_api("AWS::ApiGatewayV2::Model", api_logical_id):
             props = self.props(lid)
             schema = props["Schema"]
             models[str(props["Name"])] = json.loads(schema) if isinstance(schema, str) else schema
-
         for route in routes.values():
             for model_name in route.request_models.values():
                 if model_name not in models:
                     raise UnsupportedTemplateError(
                         route.key, "RequestModels", f"names model {model_name!r}, not declared"
                     )
+        return models
 
-        stages = for_api("AWS::ApiGatewayV2::Stage")
+    def _stage(self, api_logical_id: str) -> Stage:
+        stages = self._for_api("AWS::ApiGatewayV2::Stage", api_logical_id)
         if len(stages) != 1:
             raise UnsupportedTemplateError(
                 api_logical_id, "Stage", f"exactly one stage is emulated, found {len(stages)}"
             )
         sp = self.props(stages[0])
         default_settings = sp.get("DefaultRouteSettings", {})
-        stage = Stage(
+        return Stage(
             name=str(sp["StageName"]),
             variables={k: str(v) for k, v in sp.get("StageVariables", {}).items()},
             default_throttle=_throttle(default_settings),
@@ -305,38 +290,45 @@ class _Loader:
             access_log_format=sp.get("AccessLogSettings", {}).get("Format"),
         )
 
-        api_keys = {lid: self._key_value(lid) for lid in self.of("AWS::ApiGateway::ApiKey")}
+    def _usage_plans(self, api_logical_id: str, api_keys: Mapping[str, str]) -> list[UsagePlan]:
+        """The usage plans that list one of the API's stages (``ApiStages``)."""
         plans = []
         for lid in self.of("AWS::ApiGateway::UsagePlan"):
-            raw = self.r.resources[lid]["Properties"]
-            stages_raw = raw.get("ApiStages", [])
-            if not any(self.ref_target(s.get("ApiId")) == api_logical_id for s in stages_raw):
-                continue
-            props = self.props(lid)
-            members = set()
-            for key_link in self.of("AWS::ApiGateway::UsagePlanKey"):
-                link = self.r.resources[key_link]["Properties"]
-                if self.ref_target(link.get("UsagePlanId")) == lid:
-                    key_id = self.ref_target(link.get("KeyId"))
-                    if key_id in api_keys:
-                        members.add(api_keys[key_id])
-            throttle = props.get("Throttle")
-            quota = props.get("Quota", {})
-            if quota.get("Period", "MONTH") not in QUOTA_PERIODS:
-                raise UnsupportedTemplateError(lid, "Quota.Period", "must be DAY, WEEK or MONTH")
-            plans.append(
-                UsagePlan(
-                    name=str(props.get("UsagePlanName", lid)),
-                    throttle=Throttle(int(throttle["BurstLimit"]), float(throttle["RateLimit"]))
-                    if throttle
-                    else None,
-                    quota_limit=int(quota["Limit"]) if "Limit" in quota else None,
-                    quota_period=quota.get("Period"),
-                    quota_offset=int(quota.get("Offset", 0)),
-                    key_values=frozenset(members),
-                )
-            )
+            stages_raw = self.r.resources[lid]["Properties"].get("ApiStages", [])
+            if any(self.ref_target(s.get("ApiId")) == api_logical_id for s in stages_raw):
+                plans.append(self._usage_plan(lid, self._plan_members(lid, api_keys)))
+        return plans
 
+    def _plan_members(self, plan_lid: str, api_keys: Mapping[str, str]) -> frozenset[str]:
+        """The key values a plan's ``UsagePlanKey`` resources attach to it."""
+        members = set()
+        for key_link in self.of("AWS::ApiGateway::UsagePlanKey"):
+            link = self.r.resources[key_link]["Properties"]
+            if self.ref_target(link.get("UsagePlanId")) == plan_lid:
+                key_id = self.ref_target(link.get("KeyId"))
+                if key_id is not None and key_id in api_keys:
+                    members.add(api_keys[key_id])
+        return frozenset(members)
+
+    def _usage_plan(self, lid: str, members: frozenset[str]) -> UsagePlan:
+        props = self.props(lid)
+        throttle = props.get("Throttle")
+        quota = props.get("Quota", {})
+        if quota.get("Period", "MONTH") not in QUOTA_PERIODS:
+            raise UnsupportedTemplateError(lid, "Quota.Period", "must be DAY, WEEK or MONTH")
+        return UsagePlan(
+            name=str(props.get("UsagePlanName", lid)),
+            throttle=Throttle(int(throttle["BurstLimit"]), float(throttle["RateLimit"]))
+            if throttle
+            else None,
+            quota_limit=int(quota["Limit"]) if "Limit" in quota else None,
+            quota_period=quota.get("Period"),
+            quota_offset=int(quota.get("Offset", 0)),
+            key_values=members,
+        )
+
+    def _mapping_keys(self, api_logical_id: str) -> list[str]:
+        """The custom domain's base paths for the API (``ApiMappingKey``); each serves it too."""
         mapping_keys = []
         for lid in self.of("AWS::ApiGatewayV2::ApiMapping"):
             raw = self.r.resources[lid]["Properties"]
@@ -344,20 +336,7 @@ class _Loader:
                 mapping_key = self.props(lid).get("ApiMappingKey")
                 if mapping_key:
                     mapping_keys.append(str(mapping_key))
-
-        return WebSocketApiConfig(
-            api_id=make_api_id(api_logical_id + self.r.pseudo["AWS::StackName"]),
-            name=str(api.get("Name", api_logical_id)),
-            route_selection=str(api.get("RouteSelectionExpression", "$request.body.action")),
-            api_key_selection=api.get("ApiKeySelectionExpression"),
-            routes=routes,
-            models=models,
-            authorizers=authorizers,
-            stage=stage,
-            usage_plans=plans,
-            mapping_keys=mapping_keys,
-            api_keys=api_keys,
-        )
+        return mapping_keys
 
     def _key_value(self, logical_id: str) -> str:
         value = self.props(logical_id).get("Value")

@@ -57,7 +57,7 @@ def _pattern(validator: Validator, pattern: str, instance: Any, schema: Any) -> 
 
 
 def _pattern_properties(
-    validator: Validator, pattern_properties: Mapping[str, Any], instance: Any, schema: Any
+    validator: Draft4Validator, pattern_properties: Mapping[str, Any], instance: Any, schema: Any
 ) -> Iterator[Any]:
     if not validator.is_type(instance, "object"):
         return
@@ -67,7 +67,8 @@ def _pattern_properties(
                 yield from validator.descend(value, subschema, path=name, schema_path=pattern)
 
 
-EcmaDraft4Validator = validators.extend(
+# types-jsonschema leaves ``extend`` unannotated.
+EcmaDraft4Validator = validators.extend(  # type: ignore[no-untyped-call]
     Draft4Validator, {"pattern": _pattern, "patternProperties": _pattern_properties}
 )
 """Draft-04 with ECMA-262 regular expressions, as API Gateway's models are written."""

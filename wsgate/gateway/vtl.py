@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote_plus, unquote_plus
 
 import airspeed
-from jsonpath_ng import parse as parse_jsonpath
+from jsonpath_ng.parser import parse as parse_jsonpath
 
 _JS_ESCAPES = {
     "'": "\\'",
