@@ -32,8 +32,8 @@ def _field(event: Event, key: str, label: str = "") -> str:
 
 
 def _preview(event: Event) -> str:
-    text = str(event.get("preview") or "").replace("\n", " ")
-    return json.dumps(text[:PREVIEW_CHARS]) if text else ""
+    text = " ".join(str(event.get("preview") or "").split())
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
 def _connect(event: Event) -> list[str]:
