@@ -83,7 +83,9 @@ def test_json_output_is_the_event_as_written() -> None:
     assert json_line(event) == render(event, "json", colour=False)
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400)])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400)]
+)
 def test_since_accepts_seconds_minutes_hours_days(text: str, seconds: int) -> None:
     assert parse_since(text) == seconds
 

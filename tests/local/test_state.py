@@ -70,7 +70,7 @@ def test_an_explicit_state_dir_is_used_as_is(tmp_path: Path) -> None:
 
 def test_a_running_stack_s_directory_is_not_reused(tmp_path: Path) -> None:
     path = _write_stack(tmp_path, "a", os.getpid())
-    with pytest.raises(StackStateError, match="already running in .* another --name"):
+    with pytest.raises(StackStateError, match=r"already running in .* another --name"):
         ensure_unused(path)
     ensure_unused(_write_stack(tmp_path, "gone", _dead_pid()))
 
