@@ -18,7 +18,7 @@ from wsgate.local.event_lines import (
 
 AT = 1_795_627_632_441
 
-EVENTS = {
+EVENTS: dict[str, dict[str, object]] = {
     "connect": {"route": "$connect", "status": 101, "user": "bob", "keySource": "authorizer"},
     "connect_refused": {"route": "$connect", "status": 401, "reason": "authorizer: expired"},
     "route": {"route": "sendmessage", "user": "bob", "preview": '{"action":\n"sendmessage"}'},

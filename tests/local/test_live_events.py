@@ -13,7 +13,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -77,7 +77,7 @@ def _event_lines(text: str) -> list[dict[str, str]]:
     return [m.groupdict() for line in text.splitlines() if (m := LINE.match(line))]
 
 
-def _disconnects(count: int) -> object:
+def _disconnects(count: int) -> Callable[[str], bool]:
     return lambda text: sum(e["kind"] == "disconnect" for e in _event_lines(text)) >= count
 
 
