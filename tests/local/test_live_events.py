@@ -13,6 +13,9 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -103,6 +106,9 @@ async def test_terminal_shows_connect_route_integration_push_disconnect_for_both
         assert any(f"{user} -> {JOIN} " in rest for rest in routes), routes
         integrations = [e["rest"] for e in mine if e["kind"] == "integration"]
         assert any(re.search(rf"-> {JOIN} status 200 [\d.]+ ms$", r) for r in integrations)
+        # The client's close code and reason, as $context.disconnectStatusCode/disconnectReason
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+        # apigateway-websocket-api-mapping-template-reference.html).
         assert [e["rest"] for e in mine if e["kind"] == "disconnect"] == [f"{user} code 1000 bye"]
     bob = connects["bob"]["cid"]
     assert any(e["kind"] == "push" and e["cid"] == bob for e in events), "no @connections push"
@@ -167,7 +173,9 @@ async def test_commands_pick_the_stack_named_and_refuse_to_guess(
         additional_headers={"Authorization": f"Bearer {token}"},
     ):
         pass
-    # Another stack signs with another secret: its authorizer denies the token (403).
+    # Another stack signs with another secret: its authorizer returns a Deny policy, which API
+    # Gateway answers with 403 (https://docs.aws.amazon.com/apigateway/latest/developerguide/
+    # apigateway-use-lambda-authorizer.html; reference notes, "$connect" failures).
     with pytest.raises(websockets.InvalidStatus) as refused:
         async with connect(
             stacks["chat"].facts["websocketUrl"],
@@ -207,6 +215,34 @@ def test_the_printed_wscat_command_connects_and_joins(
         sleeper.wait()
     assert '"type":"joined"' in ran.stdout.replace(" ", ""), (ran.stdout, ran.stderr)
     assert '"user":"bob"' in ran.stdout.replace(" ", "")
+
+
+def test_logs_follow_prints_new_events_as_they_happen(
+    folder: tuple[Path, dict[str, RunningStack]],
+) -> None:
+    where, stacks = folder
+    argv = [sys.executable, "-m", "wsgate.cli", "logs", "--follow", "--name", "chat"]
+    follower = subprocess.Popen(
+        [*argv, "--route", "$connect"], cwd=where, stdout=subprocess.PIPE, text=True
+    )
+    stdout = follower.stdout
+    assert stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(iter(stdout.readline, "")))
+    reader.start()
+    try:
+        token = token_for(where, "frank", "--stack", "chat")
+        asyncio.run(_chat(stacks["chat"].facts["websocketUrl"], {"frank": token}, "followed"))
+        deadline = time.monotonic() + 30
+        while not any(" frank key from authorizer status 101" in line for line in lines):
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.2)
+    finally:
+        follower.terminate()
+        follower.wait(10)
+        reader.join(10)
+    kinds = {e["kind"] for e in _event_lines("".join(lines))}
+    assert "connect" in kinds and kinds <= {"connect", "connect_refused"}, lines
 
 
 async def test_stopping_one_stack_leaves_the_other_s_facts_and_logs(
