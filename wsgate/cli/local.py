@@ -43,6 +43,7 @@ def banner(info: LocalStackInfo) -> str:
         f"  logs           {info.logs}",
         "  supervision    a crashed service or moto is restarted; each event is a line here",
         f"  facts          {Path(info.logs).parent / 'local.json'}",
+        "  events         one line each below (--quiet: none); later: wsgate logs --help",
         "",
         f"Chat as {user} from a terminal (then type"
         ' {"action":"joinroom","roomname":"developers"}):',

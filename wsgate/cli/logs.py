@@ -60,6 +60,8 @@ def logs(
         path = stack_dir(name, state_dir) / EVENTS_FILE
     except StackStateError as error:
         raise click.ClickException(str(error)) from None
+    if not path.parent.is_dir():
+        raise click.ClickException(f"no local stack keeps its state in {path.parent}")
     if not path.exists() and not follow:
         raise click.ClickException(f"{path} does not exist: has this stack handled a request?")
     colour = sys.stdout.isatty()
