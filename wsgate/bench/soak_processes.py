@@ -54,6 +54,7 @@ class StackUnderTest:
             f"--seed-users={STACK_USER}",
             "--persist",
             "--log-level=WARNING",
+            "--quiet",  # a thousand clients' event lines would only fill the output file
         ]
         for key, value in BIG_LIMITS.items():
             argv.append(f"--param={key}={value}")

@@ -52,12 +52,11 @@ def _enable_history(path: Path) -> Callable[[], None]:
 
 @click.command()
 @click.option("--user", required=True, help="Who to connect as (a token is minted for them).")
+@click.option("--name", help="Which stack, when several run here (`wsgate local --name`).")
 @click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path(".wsgate"),
-    show_default=True,
-    help="Where the running `wsgate local` wrote local.json.",
+    help="The stack's state directory, if it was started with --state-dir.",
 )
 @click.option(
     "--wait",
@@ -67,7 +66,7 @@ def _enable_history(path: Path) -> Callable[[], None]:
     show_default=True,
     help="After the input ends, keep printing frames until none arrived for this long.",
 )
-def connect(user: str, state_dir: Path, quiet_s: float) -> None:
+def connect(user: str, name: str | None, state_dir: Path | None, quiet_s: float) -> None:
     """Chat with the running local stack as USER: lines are messages, /join ROOM, raw JSON."""
     from wsgate.local.interactive_client import (
         ClientError,
@@ -80,11 +79,12 @@ def connect(user: str, state_dir: Path, quiet_s: float) -> None:
 
     interactive = sys.stdin.isatty()
     try:
-        address = find_stack(state_dir)
+        address = find_stack(state_dir, name)
         token = mint_token(address.console_url, user)
     except ClientError as error:
         raise click.ClickException(str(error)) from None
-    save_history = _enable_history(state_dir / HISTORY_FILE) if interactive else None
+    history = address.state_dir / HISTORY_FILE
+    save_history = _enable_history(history) if interactive else None
     show = _terminal_printer(PROMPT) if interactive else _plain_printer
 
     async def run() -> int:

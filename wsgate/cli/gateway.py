@@ -72,6 +72,12 @@ def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
     is_flag=True,
     help="Serve the local-only read-only admin surface under /_wsgate/ (no AWS equivalent).",
 )
+@click.option(
+    "--events-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also append every gateway event (connect, route, integration...) to this file as "
+    "JSON lines, rotated at 8 MiB (what `wsgate local` prints and `wsgate logs` reads).",
+)
 def gateway(
     template: Path,
     backend: str | None,
@@ -82,6 +88,7 @@ def gateway(
     credentials: tuple[str, ...],
     connections_unsigned: bool,
     admin: bool,
+    events_file: Path | None,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
@@ -97,6 +104,7 @@ def gateway(
         authorizer=authorizer,
         log_level=log_level,
         admin=admin,
+        events_file=events_file,
     )
     if connections_unsigned:
         config.connections_credentials = None

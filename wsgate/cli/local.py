@@ -10,9 +10,11 @@ from pathlib import Path
 import click
 
 from wsgate.cli.template_parameters import parse_parameters
+from wsgate.local.event_terminal import EventOutput
 from wsgate.local.processes import PortInUseError, StartupError
 from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
+from wsgate.local.state import DEFAULT_NAME, StackStateError, state_dir_for
 
 
 def banner(info: LocalStackInfo) -> str:
@@ -41,6 +43,7 @@ def banner(info: LocalStackInfo) -> str:
         f"  logs           {info.logs}",
         "  supervision    a crashed service or moto is restarted; each event is a line here",
         f"  facts          {Path(info.logs).parent / 'local.json'}",
+        "  events         one line each below (--quiet: none); later: wsgate logs --help",
         "",
         f"Chat as {user} from a terminal (then type"
         ' {"action":"joinroom","roomname":"developers"}):',
@@ -74,7 +77,26 @@ def banner(info: LocalStackInfo) -> str:
     help="authorizer serves browsers and wscat; header is the tutorial's x-api-key only.",
 )
 @click.option("--param", "params", multiple=True, metavar="Key=Value", help="Template parameter.")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=Path(".wsgate"))
+@click.option(
+    "--name",
+    default=DEFAULT_NAME,
+    show_default=True,
+    help="The stack's name: its state (local.json, events, logs) is in .wsgate/NAME/, so "
+    "stacks with different names run side by side; other commands take the same --name.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path),
+    help="Keep the state exactly in this directory instead of .wsgate/NAME/.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print no line per gateway event.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Event lines as text (coloured on a terminal) or the events' JSON, one per line.",
+)
 @click.option("--workers", type=int, default=1, show_default=True, help="Service workers.")
 @click.option("--log-level", default="INFO", show_default=True)
 @click.option(
@@ -103,7 +125,10 @@ def local(
     token_secret: str | None,
     api_key_source: str,
     params: tuple[str, ...],
-    state_dir: Path,
+    name: str,
+    state_dir: Path | None,
+    quiet: bool,
+    log_format: str,
     workers: int,
     log_level: str,
     persist: bool,
@@ -113,6 +138,10 @@ def local(
     users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
     if not users:
         raise click.BadParameter("name at least one user", param_hint="--seed-users")
+    try:
+        state_dir = state_dir or state_dir_for(name)
+    except StackStateError as error:
+        raise click.BadParameter(str(error), param_hint="--name") from None
     options = LocalOptions(
         gateway_port=gateway_port,
         service_port=service_port,
@@ -130,6 +159,7 @@ def local(
         log_level=log_level,
         persist=persist,
         restart_policy=RestartPolicy(max_restarts=max_restarts),
+        events=EventOutput(quiet, "json" if log_format == "json" else "text", sys.stdout.isatty()),
     )
     with LocalStack(options, echo=click.echo) as stack:
         try:
@@ -137,6 +167,6 @@ def local(
             info = stack.start()
             click.echo(banner(info))
             asyncio.run(stack.serve())
-        except (PortInUseError, StartupError) as error:
+        except (PortInUseError, StartupError, StackStateError) as error:
             click.echo(f"wsgate local: {error}", err=True)
             sys.exit(1)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("wsgate.cli.deploy:deploy", "Deploy artifact, Lambdas and stack to AWS."),
     "destroy": ("wsgate.cli.deploy:destroy", "Remove what wsgate deploy created."),
     "connect": ("wsgate.cli.connect:connect", "Chat with the running local stack from a terminal."),
+    "logs": ("wsgate.cli.logs:logs", "Print the running local stack's gateway events."),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 

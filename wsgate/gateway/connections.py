@@ -43,6 +43,11 @@ class Connection:
         self.last_active = time.time()
 
     @property
+    def user(self) -> Any:
+        """Who the authorizer said this is (``principalId``), for events and logs."""
+        return self.authorizer.get("principalId")
+
+    @property
     def closed(self) -> bool:
         return not self.link.open
 
@@ -118,6 +123,7 @@ class ConnectionRegistry:
             EventKind.PUSH,
             connection_id,
             status=200,
+            user=connection.user,
             bytes=len(data),
             preview=data[:200].decode(errors="replace"),
         )

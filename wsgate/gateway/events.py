@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+logger = logging.getLogger(__name__)
+
+EventSink = Callable[["GatewayEvent"], None]
+"""Called synchronously with every published event (e.g. the state directory's event file)."""
 
 
 class EventKind(StrEnum):
@@ -73,6 +79,7 @@ class EventBus:
     _history: deque[GatewayEvent] = field(init=False)
     _subscribers: list[Subscription] = field(init=False, default_factory=list)
     _seq: Iterator[int] = field(init=False, default_factory=lambda: itertools.count(1))
+    _sinks: list[EventSink] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         self._history = deque(maxlen=self.capacity)
@@ -88,7 +95,17 @@ class EventBus:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
                 subscription.dropped += 1
+        for sink in list(self._sinks):
+            try:
+                sink(event)
+            except Exception as error:  # a broken sink must not break the request it reports
+                self._sinks.remove(sink)
+                logger.warning("event sink %r removed after it failed: %s", sink, error)
         return event
+
+    def add_sink(self, sink: EventSink) -> None:
+        """Send every later event to ``sink`` too; a sink that raises is dropped (and logged)."""
+        self._sinks.append(sink)
 
     def recent(self, after_seq: int = 0) -> list[GatewayEvent]:
         """Events still in the ring buffer with ``seq > after_seq``, oldest first."""

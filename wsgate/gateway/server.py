@@ -32,6 +32,7 @@ from wsgate.gateway.authorizer import (
 )
 from wsgate.gateway.connect_attempt import ConnectAttempt, ConnectRefused
 from wsgate.gateway.connections import Connection, ConnectionRegistry
+from wsgate.gateway.event_file import EventFile
 from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.frames import negotiate, upgrade
@@ -82,6 +83,8 @@ class GatewayConfig:
     """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
     stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
     admin: bool = False
+    events_file: Path | None = None
+    """Also append every event to this file as JSON lines (``wsgate local``'s state directory)."""
 
 
 class Gateway:
@@ -244,6 +247,7 @@ class Gateway:
         self.events.publish(
             EventKind.THROTTLED if status == errors.THROTTLED_STATUS else EventKind.CONNECT_REFUSED,
             attempt.connection_id,
+            route="$connect",
             status=status,
             reason=why,
         )
@@ -291,7 +295,14 @@ class Gateway:
         self.events.publish(
             EventKind.CONNECT,
             connection.connection_id,
-            user=connection.authorizer.get("principalId"),
+            route="$connect",
+            status=101,
+            user=connection.user,
+            keySource=None
+            if connection.api_key is None
+            else "authorizer"
+            if self.api.api_key_selection == API_KEY_FROM_AUTHORIZER
+            else "header",
         )
         self.log.access(access)
         try:
@@ -321,11 +332,13 @@ class Gateway:
             cid,
             route=route_key,
             requestId=request_id,
-            user=connection.authorizer.get("principalId"),
+            user=connection.user,
             preview=data[:200],
         )
         if not self.stage_throttle.allow(route_key):
-            self.events.publish(EventKind.THROTTLED, cid, route=route_key, status=429)
+            self.events.publish(
+                EventKind.THROTTLED, cid, route=route_key, status=429, user=connection.user
+            )
             await self._send_error(connection, errors.TOO_MANY_REQUESTS, request_id)
             return
         if not await self._valid(route, document, connection, request_id):
@@ -343,6 +356,7 @@ class Gateway:
             status=result.status,
             latencyMs=round((time.monotonic() - started) * 1000, 1),
             error=result.log_error,
+            user=connection.user,
         )
         self.log.endpoint_request(request_id, cid, route_key, result.endpoint_request)
         if result.error_frame is not None:
@@ -365,6 +379,7 @@ class Gateway:
             connection.connection_id,
             route=route.key,
             problems=list(problems),
+            user=connection.user,
         )
         self.log.error(
             request_id,
@@ -388,7 +403,12 @@ class Gateway:
         context["disconnectStatusCode"] = code
         context["disconnectReason"] = reason
         self.events.publish(
-            EventKind.DISCONNECT, connection.connection_id, code=code, reason=reason
+            EventKind.DISCONNECT,
+            connection.connection_id,
+            route="$disconnect",
+            code=code,
+            reason=reason,
+            user=connection.user,
         )
         if route is not None and route.integration is not None and self.session is not None:
             variables = VtlVariables(context, self.api.stage.variables, "", {}, {})
@@ -453,6 +473,7 @@ class RunningGateway:
     listener: asyncio.Server
     port: int
     sweeper: asyncio.Task[None]
+    event_file: EventFile | None = None
 
     @property
     def url(self) -> str:
@@ -473,6 +494,8 @@ class RunningGateway:
         if self.gateway.session is not None:
             await self.gateway.session.close()
         await lambda_runtime.close()
+        if self.event_file is not None:
+            self.event_file.close()
 
 
 async def start_gateway(config: GatewayConfig) -> RunningGateway:
@@ -484,4 +507,8 @@ async def start_gateway(config: GatewayConfig) -> RunningGateway:
     port = int(listener.sockets[0].getsockname()[1])
     sweeper = asyncio.create_task(gateway.sweep())
     lambda_runtime.runtime().gateway_url = f"http://127.0.0.1:{port}"
-    return RunningGateway(gateway, runner, listener, port, sweeper)
+    event_file = None
+    if config.events_file is not None:
+        event_file = EventFile(config.events_file)
+        gateway.events.add_sink(event_file)
+    return RunningGateway(gateway, runner, listener, port, sweeper, event_file)

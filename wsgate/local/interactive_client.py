@@ -1,6 +1,6 @@
 """``wsgate connect``: chat with the running local stack from a terminal.
 
-It finds the stack through ``.wsgate/local.json`` (written once everything answers), asks the
+It finds the stack through ``wsgate.local.state`` (its ``local.json``), asks the
 stack's ``/dev/token`` for a token, and connects as a browser would, plus the ``x-api-key``
 header so it also works with ``--api-key-source header``. Lines become frames by pure functions
 (``line_to_frame``, ``describe``); the terminal and the socket are the only I/O.
@@ -28,6 +28,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from shared.frames import help_actions
+from wsgate.local.state import StackStateError
+from wsgate.local.state import find_stack as find_running
 
 ALIASES = {"join": "joinroom", "send": "sendmessage"}
 PLAIN_TEXT_ACTION = ("sendmessage", "message")
@@ -45,24 +47,19 @@ class StackAddress:
     websocket_url: str
     console_url: str
     api_key: str
+    state_dir: Path
+    """The stack's own directory (the command history is kept there)."""
 
 
-def find_stack(state_dir: Path) -> StackAddress:
-    """The running local stack, or an error saying how to start one."""
-    path = state_dir / "local.json"
+def find_stack(state_dir: Path | None = None, name: str | None = None) -> StackAddress:
+    """The running local stack (``wsgate.local.state.find_stack``), or how to start one."""
     try:
-        facts = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ClientError(
-            f"no running local stack: {path} does not exist (start one with `wsgate local`, "
-            "or pass --state-dir if it was started with one)"
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ClientError(f"{path} is not valid JSON ({error}); restart `wsgate local`") from None
-    try:
-        return StackAddress(facts["websocketUrl"], facts["consoleUrl"], facts["apiKey"])
+        stack = find_running(name, state_dir)
+        return StackAddress(stack.websocket_url, stack.console_url, stack.api_key, stack.path)
+    except StackStateError as error:
+        raise ClientError(str(error)) from None
     except KeyError as error:
-        raise ClientError(f"{path} has no {error}: restart `wsgate local`") from None
+        raise ClientError(f"the stack's facts have no {error}: restart `wsgate local`") from None
 
 
 def mint_token(console_url: str, user: str, timeout_s: float = 10.0) -> str:

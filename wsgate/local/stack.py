@@ -36,6 +36,7 @@ from wsgate.local.aws_resources import (
     put_parameters,
 )
 from wsgate.local.dev_panel import panel_for
+from wsgate.local.event_terminal import EventOutput, clear_events, show_events
 from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
     Child,
@@ -47,6 +48,7 @@ from wsgate.local.processes import (
 )
 from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
+from wsgate.local.state import DEFAULT_NAME, EVENTS_FILE, ensure_unused
 from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
 from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
@@ -57,7 +59,7 @@ RESTARTABLE = frozenset({"moto", "service"})
 REAL_AWS = "aws"
 """``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
 
-STACK_NAME = "wsgate-local"
+STACK_NAME = DEFAULT_NAME
 LOCAL_AUTHORIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-local-authorizer"
 """The template's $connect authorizer; the gateway runs the Chalice function in-process."""
 """The ``AWS::StackName`` the local gateway resolves; the table name derives from it."""
@@ -89,6 +91,8 @@ class LocalOptions:
     persist: bool = False
     """Record moto's writes under ``state_dir`` and replay them whenever moto starts."""
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    events: EventOutput = field(default_factory=EventOutput)
+    """How the gateway's events are printed while the stack runs (``--quiet``...)."""
 
 
 @dataclass
@@ -167,9 +171,11 @@ class LocalStack:
     def start(self) -> LocalStackInfo:
         """Bring the whole stack up, or raise with a message naming what failed."""
         options = self.options
+        ensure_unused(self.state_dir)
         ports = self._ports()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "local.json").unlink(missing_ok=True)
+        clear_events(self.state_dir / EVENTS_FILE)
 
         moto_url = f"http://127.0.0.1:{ports['moto']}"
         moto_argv = python_module("wsgate.local.moto_process", "--port", str(ports["moto"]))
@@ -360,6 +366,8 @@ class LocalStack:
             "--log-level",
             self.options.gateway_log_level,
             "--admin",
+            "--events-file",
+            str(self.state_dir / EVENTS_FILE),
         )
         for key, value in parameters.items():
             argv += ["--param", f"{key}={value}"]
@@ -417,14 +425,17 @@ class LocalStack:
         )
         watching = asyncio.create_task(watchdog.run())
         stopping = asyncio.create_task(stop.wait())
+        printing = asyncio.create_task(
+            show_events(self.state_dir / EVENTS_FILE, self.options.events, self.echo)
+        )
         try:
             await asyncio.wait({watching, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if watching.done():
                 watching.result()  # raises the reason the stack has to stop
         finally:
-            for task in (watching, stopping):
+            for task in (watching, stopping, printing):
                 task.cancel()
-            await asyncio.gather(watching, stopping, return_exceptions=True)
+            await asyncio.gather(watching, stopping, printing, return_exceptions=True)
             await runner.cleanup()
 
     def stop(self) -> None:
