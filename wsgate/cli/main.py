@@ -32,6 +32,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "deploy": ("wsgate.cli.deploy:deploy", "Deploy artifact, Lambdas and stack to AWS."),
     "destroy": ("wsgate.cli.deploy:destroy", "Remove what wsgate deploy created."),
     "connect": ("wsgate.cli.connect:connect", "Chat with the running local stack from a terminal."),
+    "invoke": (
+        "wsgate.cli.invoke:invoke",
+        "Run a Chalice function (ops, prune...) against the local stack or AWS.",
+    ),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 

@@ -36,6 +36,7 @@ from wsgate.local.aws_resources import (
     put_parameters,
 )
 from wsgate.local.dev_panel import panel_for
+from wsgate.local.lambda_env import lambda_environment
 from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
     Child,
@@ -337,17 +338,15 @@ class LocalStack:
     ) -> None:
         # The authorizer runs inside the gateway process and reads the token secret from SSM:
         # boto3 honours AWS_ENDPOINT_URL_SSM, so it reaches moto exactly as it would reach AWS.
-        env = LOCAL_CREDENTIALS | {
-            "AWS_DEFAULT_REGION": self.options.region,
-            "AWS_ENDPOINT_URL_SSM": ssm_url,
-            names.ENV_TOKEN_SECRET_PARAM: _SECRET_PARAM,
-            names.ENV_GATEWAY_API_KEYS_ENDPOINT: ssm_url,
-            # Lambda routes run in worker processes that inherit this environment: they find
-            # the table through the stack's SSM parameter and reach moto like the authorizer.
-            names.ENV_STACK_NAME: STACK_NAME,
-        }
-        if dynamodb_url is not None:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
+        # Lambda routes run in worker processes that inherit this environment: they find
+        # the table through the stack's SSM parameter and reach moto like the authorizer.
+        env = lambda_environment(
+            region=self.options.region,
+            moto_url=ssm_url,
+            dynamodb_url=dynamodb_url,
+            stack_name=STACK_NAME,
+            token_secret_parameter=_SECRET_PARAM,
+        )
         argv = python_module(
             "wsgate.cli",
             "gateway",
