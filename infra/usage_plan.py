@@ -40,6 +40,8 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
             "Type": "String",
             "Default": "",
             "NoEcho": True,
+            "AllowedPattern": "^$|^.{20,128}$",
+            "ConstraintDescription": "API Gateway keys are 20-128 characters (empty: generated)",
             "Description": "Value of the development API key (20-128 "
             "characters); empty lets API Gateway generate one.",
         },

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from wsgate.cli.local_checks import check_local_flags
 from wsgate.cli.template_parameters import parse_parameters
 from wsgate.local.processes import PortInUseError, StartupError
 from wsgate.local.restart_policy import RestartPolicy
@@ -113,6 +114,14 @@ def local(
     users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
     if not users:
         raise click.BadParameter("name at least one user", param_hint="--seed-users")
+    parameters = parse_parameters(params)
+    check_local_flags(
+        api_key=api_key,
+        token_secret=token_secret,
+        users=users,
+        parameters=parameters,
+        api_key_source=api_key_source,
+    )
     options = LocalOptions(
         gateway_port=gateway_port,
         service_port=service_port,
@@ -124,7 +133,7 @@ def local(
         api_key=api_key,
         token_secret=token_secret,
         api_key_source=api_key_source,
-        parameters=tuple(parse_parameters(params).items()),
+        parameters=tuple(parameters.items()),
         state_dir=state_dir,
         service_workers=workers,
         log_level=log_level,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from chalice_app.chalicelib.tokens import MAX_LIFETIME_S
+from wsgate.cli.validation import check_user_id
 
 
 def _user_api_key(user: str) -> str:
@@ -19,7 +20,12 @@ def _user_api_key(user: str) -> str:
 
 
 @click.command()
-@click.option("--user", required=True, help="User id (the token's sub).")
+@click.option(
+    "--user",
+    required=True,
+    callback=lambda _ctx, _param, value: check_user_id(value),
+    help="User id (the token's sub): 1-32 letters, digits, '_' or '-'.",
+)
 @click.option("--name", default=None, help="Display name (default: the user id).")
 @click.option(
     "--ttl",

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
@@ -51,6 +52,9 @@ from wsgate.local.stack_facts import TemplateFacts, read_template_facts
 from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
 from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
+
+if TYPE_CHECKING:
+    from infra.options import SynthOptions
 
 RESTARTABLE = frozenset({"moto", "service"})
 """Children restarted when they die. Not the gateway: its connections would be gone anyway."""
@@ -266,14 +270,10 @@ class LocalStack:
 
     def _synthesize(self) -> Path:
         """What ``wsgate synth`` writes for the default settings, with the key source chosen."""
-        from infra.options import SynthOptions
         from infra.template import synthesize
 
         template_path = self.state_dir / "template.json"
-        options = SynthOptions(
-            api_key_source=self.options.api_key_source,  # type: ignore[arg-type]
-            authorizer_arn=LOCAL_AUTHORIZER_ARN,
-        )
+        options = local_synth_options(self.options.api_key_source)
         template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
         return template_path
 
@@ -433,6 +433,16 @@ class LocalStack:
             (self.state_dir / "local.json").unlink()
         if self.info is not None:
             self.echo(f"stopped in {time.monotonic() - started:.1f}s")
+
+
+def local_synth_options(api_key_source: str) -> SynthOptions:
+    """What ``wsgate synth`` is told for the local stack: its flags are checked against this."""
+    from infra.options import SynthOptions
+
+    return SynthOptions(
+        api_key_source=api_key_source,  # type: ignore[arg-type]
+        authorizer_arn=LOCAL_AUTHORIZER_ARN,
+    )
 
 
 _SECRET_PARAM = "/wsgate/token-secret"
