@@ -119,3 +119,26 @@ def test_scheduled_prune_runs_and_keeps_its_position(chat_stack: RunningStack) -
     names = StackNames(STACK_NAME, chat_stack.facts["stage"])
     stored = ssm.get_parameter(Name=names.prune_resume_parameter)["Parameter"]["Value"]
     assert stored == RESUME_START
+
+
+async def test_usage_shows_the_gateways_count_of_a_users_connects(chat_stack: RunningStack) -> None:
+    """Locally ``usage`` reads the gateway's counters (moto has no GetUsage): a connect of
+    carol's is counted against carol's own key."""
+    issued = await asyncio.to_thread(
+        invoke, chat_stack, "ops", '{"action":"issue_api_key","user":"carol"}'
+    )
+    suffix = json.loads(issued.stdout)["value"][-4:]
+
+    def used() -> int:
+        done = invoke(chat_stack, "ops", '{"action":"usage"}')
+        assert done.returncode == 0, done.stderr
+        assert "GetUsage" in done.stderr
+        (plan,) = json.loads(done.stdout)["usagePlans"]
+        counts = [key["quotaUsed"] for key in plan["keys"] if key["key"].endswith(suffix)]
+        return counts[0] if counts else 0
+
+    before = await asyncio.to_thread(used)
+    headers = {"Authorization": f"Bearer {chat_stack.token('carol')}"}
+    async with connect(chat_stack.facts["websocketUrl"], additional_headers=headers):
+        pass
+    assert await asyncio.to_thread(used) == before + 1

@@ -40,7 +40,13 @@ def lambda_client(region: str | None) -> Any:
 
 def _local(function: str, payload: Any, state_dir: Path) -> Any:
     from wsgate.cli.local_state import local_facts
-    from wsgate.local.invocation import build_event, find_target, invoke_local
+    from wsgate.local.invocation import (
+        build_event,
+        find_target,
+        gateway_usage,
+        invoke_local,
+        is_usage_request,
+    )
     from wsgate.local.lambda_env import lambda_environment
     from wsgate.local.stack import STACK_NAME
 
@@ -61,6 +67,13 @@ def _local(function: str, payload: Any, state_dir: Path) -> Any:
         raise click.ClickException(
             f"{state_dir}/local.json has no {error}: restart wsgate local"
         ) from None
+    if is_usage_request(target, payload):
+        click.echo(
+            "moto implements no GetUsage: these are the local gateway's own counters for the "
+            "current quota period (what it enforces); --remote asks AWS",
+            err=True,
+        )
+        return gateway_usage(str(facts["connectionsUrl"]))
     env[names.ENV_STAGE] = stage
     event = build_event(target, payload, region, api_id, stage)
     return invoke_local(target, event, names.StackNames(STACK_NAME, stage), region, env)

@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import os
 import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,10 +31,13 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from shared.names import StackNames
 from shared.ops_actions import OPS_ACTION
 from shared.routes import Route, lambda_routes
+from wsgate.gateway.admin import ADMIN_PREFIX
 
 FunctionKind = Literal["payload", "scheduled", "route", "authorizer"]
 OPS_FUNCTION = "ops"
 AUTHORIZER_FUNCTION = "authorizer"
+ADMIN_USAGE_PATH = f"{ADMIN_PREFIX}/usage"
+"""The local gateway's usage counters (served with ``wsgate gateway --admin``, as locally)."""
 INVOKE_CONNECTION_ID = "d2dzYXRlLWludm9rZQ="
 """The connection id a route function sees when invoked by hand (no socket is behind it)."""
 
@@ -195,6 +200,31 @@ def _scheduled(target: Target) -> str:
 
     (source,) = [s for s in app.event_sources if s.name == target.name]
     return f"chalice_app.{source.handler_string}"
+
+
+def is_usage_request(target: Target, payload: Any) -> bool:
+    """The ops ``usage`` action: GetUsage, which moto's ``apigateway`` does not implement."""
+    return (
+        target.name == OPS_FUNCTION
+        and isinstance(payload, dict)
+        and payload.get("action") == "usage"
+    )
+
+
+def gateway_usage(connections_url: str, timeout_s: float = 10.0) -> Any:
+    """The local gateway's own usage counters (``GET /_wsgate/usage``): per usage plan and key,
+    the quota used and left in the current period and the tokens left in the key's bucket.
+
+    Locally these stand in for GetUsage, which moto lacks; they are what the gateway enforces.
+    """
+    base = connections_url.rsplit("/", 1)[0]
+    try:
+        with urllib.request.urlopen(f"{base}{ADMIN_USAGE_PATH}", timeout=timeout_s) as reply:
+            return json.loads(reply.read())
+    except (urllib.error.URLError, OSError) as error:
+        raise InvokeError(
+            f"the local gateway at {base} is not answering ({error}); is `wsgate local` running?"
+        ) from None
 
 
 def invoke_remote(client: Any, function_name: str, event: Any) -> Any:
