@@ -133,7 +133,7 @@ CASES: list[tuple[str, list[str], tuple[str, ...]]] = [
     (
         "invoke-no-stack",
         ["invoke", "ops", '{"action":"broadcast","message":"hi"}', "--state-dir", "{state}"],
-        ("no running local stack", "wsgate local"),
+        ("start one with `wsgate local`",),
     ),
 ]
 
