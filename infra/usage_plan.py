@@ -40,6 +40,11 @@ def add_usage_plan(template: Template, api: Any, stage: Any) -> apigateway.Usage
             "Type": "String",
             "Default": "",
             "NoEcho": True,
+            # API key values are 20-128 characters ("Must be at least 20 characters long",
+            # https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_apigatewayv2.ApiKeyOptions.html);
+            # the pattern lets CloudFormation and wsgate's --param checks refuse a shorter one.
+            "AllowedPattern": "^$|^.{20,128}$",
+            "ConstraintDescription": "API Gateway keys are 20-128 characters (empty: generated)",
             "Description": "Value of the development API key (20-128 "
             "characters); empty lets API Gateway generate one.",
         },

@@ -83,6 +83,9 @@ REGION_PATTERN = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 """Region names across partitions: ``us-east-1``, ``cn-north-1``, ``us-gov-west-1``."""
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
 """DynamoDB's rule for table names."""
+USER_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+"""A user id (a token's ``sub``): what the console mints for and ``wsgate token`` accepts; it
+becomes part of the user's API key name (:meth:`StackNames.user_api_key_name`)."""
 CONNECTION_ID_PATTERN = re.compile(r"^[A-Za-z0-9+/=_-]{1,128}$")
 """API Gateway connection ids (``L0SM9cOFvHcCIhw=``): base64 characters, bounded so a forged one
 can never exceed DynamoDB's 2048-byte partition-key limit."""

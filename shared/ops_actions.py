@@ -70,12 +70,24 @@ class IssueApiKey(_Action):
         return self
 
 
+def _today() -> datetime.date:
+    return datetime.datetime.now(datetime.UTC).date()
+
+
+def _month_start() -> datetime.date:
+    return _today().replace(day=1)
+
+
 class Usage(_Action):
-    """The usage plan's consumption per key and day (the tutorial's ``get-usage``)."""
+    """The usage plan's consumption per key and day (the tutorial's ``get-usage``).
+
+    Without dates it covers the current calendar month (UTC) up to today: the period of the
+    template's monthly quota.
+    """
 
     action: Literal["usage"]
-    startDate: datetime.date
-    endDate: datetime.date
+    startDate: datetime.date = Field(default_factory=_month_start)
+    endDate: datetime.date = Field(default_factory=_today)
     keyId: str | None = None
 
     @model_validator(mode="after")

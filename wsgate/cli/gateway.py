@@ -6,11 +6,14 @@ import asyncio
 import logging
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import click
 
-from wsgate.cli.template_parameters import parse_parameters
+from wsgate.cli.template_parameters import check_parameters, parse_parameters
+from wsgate.cli.validation import check_http_url
 from wsgate.fd_limit import raise_fd_limit
 
 
@@ -25,6 +28,51 @@ def _credentials(pairs: tuple[str, ...]) -> dict[str, str]:
             )
         accepted[key] = secret
     return accepted
+
+
+def vpc_link_integrations(document: Mapping[str, Any]) -> list[str]:
+    """Logical ids of the template's integrations that reach their backend through a VPC link."""
+    resources: Mapping[str, Any] = document.get("Resources") or {}
+    return [
+        logical_id
+        for logical_id, resource in resources.items()
+        if resource.get("Type") == "AWS::ApiGatewayV2::Integration"
+        and (resource.get("Properties") or {}).get("ConnectionType") == "VPC_LINK"
+    ]
+
+
+def check_template_flags(template: Path, backend: str | None, parameters: dict[str, str]) -> None:
+    """Refuse, before listening, what would make every request fail: parameters the template
+    rejects, and VPC-link integrations with no --backend (their NLB is not reachable here)."""
+    from wsgate.gateway.template_yaml import read_template
+
+    document = read_template(template)
+    check_parameters(document, parameters)
+    if backend is not None:
+        check_http_url(backend, "--backend")
+    elif linked := vpc_link_integrations(document):
+        raise click.UsageError(
+            f"--backend is required: {template} sends {len(linked)} route(s) through a VPC "
+            "link (an NLB this machine cannot reach); pass --backend http://127.0.0.1:8080"
+        )
+
+
+def _announce(running: Any, accepted: Mapping[str, str] | None, admin: bool) -> None:
+    """What is served where, on stderr once the gateway listens."""
+    api = running.gateway.api
+    click.echo(f"wsgate gateway: {api.name} on {running.url}", err=True)
+    for key in api.mapping_keys:
+        click.echo(f"  custom domain mapping: ws://127.0.0.1:{running.port}/{key}", err=True)
+    click.echo(f"  @connections: {running.connections_url}/@connections/{{id}}", err=True)
+    click.echo(
+        "  @connections signatures: "
+        + (f"SigV4 for access key(s) {', '.join(accepted)}" if accepted else "NOT checked"),
+        err=True,
+    )
+    if admin:
+        click.echo(f"  admin (local only): http://127.0.0.1:{running.port}/_wsgate/", err=True)
+    for logical_id, value in api.api_keys.items():
+        click.echo(f"  API key {logical_id}: {value}", err=True)
 
 
 @click.command()
@@ -94,13 +142,18 @@ def gateway(
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
     from wsgate.gateway.server import GatewayConfig, start_gateway
 
+    parameters = parse_parameters(params)
+    try:
+        check_template_flags(template, backend, parameters)
+    except UnsupportedTemplateError as error:
+        raise click.ClickException(f"cannot emulate this template: {error}") from None
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(name)s %(message)s")
     raise_fd_limit()
     config = GatewayConfig(
         template=template,
         backend=backend,
         port=port,
-        parameters=parse_parameters(params),
+        parameters=parameters,
         authorizer=authorizer,
         log_level=log_level,
         admin=admin,
@@ -118,21 +171,7 @@ def gateway(
             raise click.ClickException(f"cannot emulate this template: {error}") from None
         except OSError as error:
             raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {error}") from None
-        api = running.gateway.api
-        click.echo(f"wsgate gateway: {api.name} on {running.url}", err=True)
-        for key in api.mapping_keys:
-            click.echo(f"  custom domain mapping: ws://127.0.0.1:{running.port}/{key}", err=True)
-        click.echo(f"  @connections: {running.connections_url}/@connections/{{id}}", err=True)
-        accepted = config.connections_credentials
-        click.echo(
-            "  @connections signatures: "
-            + (f"SigV4 for access key(s) {', '.join(accepted)}" if accepted else "NOT checked"),
-            err=True,
-        )
-        if admin:
-            click.echo(f"  admin (local only): http://127.0.0.1:{running.port}/_wsgate/", err=True)
-        for logical_id, value in api.api_keys.items():
-            click.echo(f"  API key {logical_id}: {value}", err=True)
+        _announce(running, config.connections_credentials, admin)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

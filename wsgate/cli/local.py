@@ -9,6 +9,13 @@ from pathlib import Path
 
 import click
 
+from wsgate.cli.config import (
+    LOCAL_ENV_PREFIX,
+    ConfiguredCommand,
+    describe,
+    scrub_local_environment,
+)
+from wsgate.cli.local_checks import check_local_flags
 from wsgate.cli.template_parameters import parse_parameters
 from wsgate.local.event_terminal import EventOutput
 from wsgate.local.processes import PortInUseError, StartupError
@@ -55,7 +62,12 @@ def banner(info: LocalStackInfo) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(cls=ConfiguredCommand)
+@click.option(
+    "--show-config",
+    is_flag=True,
+    help="Print each setting, its value and where it came from (flag, env, file, default).",
+)
 @click.option("--gateway-port", type=int, default=3001, show_default=True, help="0 = any free.")
 @click.option("--service-port", type=int, default=8080, show_default=True)
 @click.option("--moto-port", type=int, default=8000, show_default=True, help="DynamoDB + SSM.")
@@ -76,7 +88,14 @@ def banner(info: LocalStackInfo) -> str:
     show_default=True,
     help="authorizer serves browsers and wscat; header is the tutorial's x-api-key only.",
 )
-@click.option("--param", "params", multiple=True, metavar="Key=Value", help="Template parameter.")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="Key=Value",
+    envvar=f"{LOCAL_ENV_PREFIX}_PARAM",
+    help="Template parameter (repeatable; in the variable, separated by spaces).",
+)
 @click.option(
     "--name",
     default=DEFAULT_NAME,
@@ -113,7 +132,10 @@ def banner(info: LocalStackInfo) -> str:
     help="Restarts in a row of a service or moto that dies within 30 s of starting; one more "
     "crash stops the stack.",
 )
+@click.pass_context
 def local(
+    ctx: click.Context,
+    show_config: bool,
     gateway_port: int,
     service_port: int,
     moto_port: int,
@@ -134,7 +156,16 @@ def local(
     persist: bool,
     max_restarts: int,
 ) -> None:
-    """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1."""
+    """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1.
+
+    Every flag can also be set as WSGATE_LOCAL_<NAME> (WSGATE_LOCAL_GATEWAY_PORT=3101) or in
+    pyproject.toml's [tool.wsgate.local] (gateway-port = 3101); a flag wins over the variable,
+    the variable over the file. --show-config shows the result.
+    """
+    if show_config:
+        click.echo(describe(ctx))
+        return
+    scrub_local_environment()
     users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
     if not users:
         raise click.BadParameter("name at least one user", param_hint="--seed-users")
@@ -142,6 +173,14 @@ def local(
         state_dir = state_dir or state_dir_for(name)
     except StackStateError as error:
         raise click.BadParameter(str(error), param_hint="--name") from None
+    parameters = parse_parameters(params)
+    check_local_flags(
+        api_key=api_key,
+        token_secret=token_secret,
+        users=users,
+        parameters=parameters,
+        api_key_source=api_key_source,
+    )
     options = LocalOptions(
         gateway_port=gateway_port,
         service_port=service_port,
@@ -153,7 +192,7 @@ def local(
         api_key=api_key,
         token_secret=token_secret,
         api_key_source=api_key_source,
-        parameters=tuple(parse_parameters(params).items()),
+        parameters=tuple(parameters.items()),
         state_dir=state_dir,
         service_workers=workers,
         log_level=log_level,

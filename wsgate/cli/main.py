@@ -7,6 +7,7 @@ dependencies (Sanic, troposphere, Chalice) load only for the command that needs 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
@@ -33,6 +34,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "destroy": ("wsgate.cli.deploy:destroy", "Remove what wsgate deploy created."),
     "connect": ("wsgate.cli.connect:connect", "Chat with the running local stack from a terminal."),
     "logs": ("wsgate.cli.logs:logs", "Print the running local stack's gateway events."),
+    "invoke": (
+        "wsgate.cli.invoke:invoke",
+        "Run a Chalice function (ops...) locally or in AWS.",
+    ),
 }
 """name -> (``module:attribute`` of the click command, one-line help)."""
 
@@ -52,6 +57,22 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{target} is not a click command")
         return command
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run with one-line errors (:mod:`wsgate.cli.errors`) instead of click's usage block."""
+        from wsgate.cli.errors import one_line
+
+        if not kwargs.get("standalone_mode", True):
+            return super().main(*args, **kwargs)
+        try:
+            status = super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.ClickException as error:
+            click.echo(one_line(error), err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(status if isinstance(status, int) else 0)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Help text comes from COMMANDS, so listing commands imports none of them.

@@ -10,6 +10,7 @@ import yaml
 
 from infra.options import OPEN_CONNECT_FLAG
 from shared.names import DEFAULT_STAGE
+from wsgate.cli.validation import check_http_url
 
 
 @click.command()
@@ -80,6 +81,13 @@ def synth(
     from infra.template import synthesize
     from shared.routes import lambda_routes
 
+    if backend_url is not None:
+        if integration != "http":
+            raise click.UsageError(
+                f"--backend-url is used only by --integration http, not {integration}: "
+                "drop it, or pass --integration http"
+            )
+        check_http_url(backend_url, "--backend-url")
     try:
         if chalice_stage and authorizer_arn:
             raise ValueError("--from-chalice and --authorizer-arn both name the authorizer")

@@ -12,6 +12,8 @@ import click
 from click.core import ParameterSource
 
 from chalice_app.chalicelib.tokens import MAX_LIFETIME_S
+from shared.names import ENV_TOKEN_SECRET
+from wsgate.cli.validation import check_user_id
 from wsgate.local.state import StackState
 
 REMOTE_ONLY = ("name", "ttl", "api_key", "user_api_key")
@@ -87,7 +89,7 @@ def _remote_token(
             raise click.ClickException(
                 f"no local stack is running here and the token secret could not be read from "
                 f"SSM parameter {secret_parameter_name()}: {error}. Start `wsgate local`, or "
-                "pass --secret (or set WSGATE_TOKEN_SECRET) for a deployed stack."
+                f"pass --secret (or set {ENV_TOKEN_SECRET}) for a deployed stack."
             ) from None
     if user_api_key:
         api_key = _user_api_key(user)
@@ -98,7 +100,12 @@ def _remote_token(
 
 
 @click.command()
-@click.option("--user", required=True, help="User id (the token's sub).")
+@click.option(
+    "--user",
+    required=True,
+    callback=lambda _ctx, _param, value: check_user_id(value),
+    help="User id (the token's sub): 1-32 letters, digits, '_' or '-'.",
+)
 @click.option("--name", default=None, help="Display name (default: the user id). AWS only.")
 @click.option(
     "--ttl",
@@ -118,7 +125,7 @@ def _remote_token(
 )
 @click.option(
     "--secret",
-    envvar="WSGATE_TOKEN_SECRET",
+    envvar=ENV_TOKEN_SECRET,
     default=None,
     help="Signing secret for a deployed stack (default: read the SSM parameter, as the "
     "authorizer does). Implies --remote.",

@@ -20,6 +20,8 @@ from wsgate.deploy.errors import ConfigError, NoRegionError
 
 Architecture = Literal["x86_64", "arm64"]
 DEFAULT_INSTANCE_TYPE: dict[str, str] = {"x86_64": "t3.micro", "arm64": "t4g.micro"}
+LOCAL_SECTION = "local"
+"""``[tool.wsgate.local]``: the defaults of ``wsgate local``'s flags, not a deploy setting."""
 _GRAVITON_FAMILY = re.compile(r"^[a-z]+\d+g")
 """Graviton (arm64) families carry a ``g`` after the generation: t4g, m7g, c6gn, r8g."""
 
@@ -92,6 +94,7 @@ def load_config(
 ) -> DeployConfig:
     """The file's settings with each non-None flag on top; ``--param`` adds to ``parameters``."""
     settings = read_pyproject(pyproject)
+    settings.pop(LOCAL_SECTION, None)  # wsgate local's settings (wsgate/cli/config.py)
     settings = {key.replace("-", "_"): value for key, value in settings.items()}
     settings |= {key: value for key, value in overrides.items() if value is not None}
     if parameters:

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
@@ -37,6 +38,7 @@ from wsgate.local.aws_resources import (
 )
 from wsgate.local.dev_panel import panel_for
 from wsgate.local.event_terminal import EventOutput, clear_events, show_events
+from wsgate.local.lambda_env import lambda_environment
 from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
     Child,
@@ -52,6 +54,9 @@ from wsgate.local.state import DEFAULT_NAME, EVENTS_FILE, ensure_unused
 from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
 from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
+
+if TYPE_CHECKING:
+    from infra.options import SynthOptions
 
 RESTARTABLE = frozenset({"moto", "service"})
 """Children restarted when they die. Not the gateway: its connections would be gone anyway."""
@@ -271,14 +276,10 @@ class LocalStack:
 
     def _synthesize(self) -> Path:
         """What ``wsgate synth`` writes for the default settings, with the key source chosen."""
-        from infra.options import SynthOptions
         from infra.template import synthesize
 
         template_path = self.state_dir / "template.json"
-        options = SynthOptions(
-            api_key_source=self.options.api_key_source,  # type: ignore[arg-type]
-            authorizer_arn=LOCAL_AUTHORIZER_ARN,
-        )
+        options = local_synth_options(self.options.api_key_source)
         template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
         return template_path
 
@@ -343,17 +344,15 @@ class LocalStack:
     ) -> None:
         # The authorizer runs inside the gateway process and reads the token secret from SSM:
         # boto3 honours AWS_ENDPOINT_URL_SSM, so it reaches moto exactly as it would reach AWS.
-        env = LOCAL_CREDENTIALS | {
-            "AWS_DEFAULT_REGION": self.options.region,
-            "AWS_ENDPOINT_URL_SSM": ssm_url,
-            names.ENV_TOKEN_SECRET_PARAM: _SECRET_PARAM,
-            names.ENV_GATEWAY_API_KEYS_ENDPOINT: ssm_url,
-            # Lambda routes run in worker processes that inherit this environment: they find
-            # the table through the stack's SSM parameter and reach moto like the authorizer.
-            names.ENV_STACK_NAME: STACK_NAME,
-        }
-        if dynamodb_url is not None:
-            env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_url
+        # Lambda routes run in worker processes that inherit this environment: they find
+        # the table through the stack's SSM parameter and reach moto like the authorizer.
+        env = lambda_environment(
+            region=self.options.region,
+            moto_url=ssm_url,
+            dynamodb_url=dynamodb_url,
+            stack_name=STACK_NAME,
+            token_secret_parameter=_SECRET_PARAM,
+        )
         argv = python_module(
             "wsgate.cli",
             "gateway",
@@ -445,6 +444,16 @@ class LocalStack:
             (self.state_dir / "local.json").unlink()
         if self.info is not None:
             self.echo(f"stopped in {time.monotonic() - started:.1f}s")
+
+
+def local_synth_options(api_key_source: str) -> SynthOptions:
+    """What ``wsgate synth`` is told for the local stack: its flags are checked against this."""
+    from infra.options import SynthOptions
+
+    return SynthOptions(
+        api_key_source=api_key_source,  # type: ignore[arg-type]
+        authorizer_arn=LOCAL_AUTHORIZER_ARN,
+    )
 
 
 _SECRET_PARAM = "/wsgate/token-secret"

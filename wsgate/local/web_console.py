@@ -7,16 +7,16 @@ stack; in AWS, tokens come from your identity provider.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
 
+from shared.names import USER_ID_PATTERN
 from wsgate.local.dev_panel import DevPanel
 
 WEB_ROOT = Path(__file__).parent / "web"
-USER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+USER_PATTERN = USER_ID_PATTERN
 
 MintToken = Callable[[str], str]
 
