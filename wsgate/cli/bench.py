@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from wsgate.bench.scenarios import Results, Sizes
 
 
 @click.command()
@@ -40,17 +43,29 @@ def bench(
     """Measure the gateway, the full path, fan-out and idle connections against a baseline."""
     import dataclasses
 
-    from tqdm import tqdm
-
-    from wsgate.bench import capacity as capacity_bench
-    from wsgate.bench import cold_start
-    from wsgate.bench.report import document, ratios, table, write
-    from wsgate.bench.scenarios import SCENARIOS, Results, Sizes
-    from wsgate.bench.targets import check as check_targets
+    from wsgate.bench.report import document, write
+    from wsgate.bench.scenarios import Sizes
 
     sizes = Sizes.smoke() if smoke else Sizes(connections=connections, messages=messages)
     if large and not smoke:
         sizes = dataclasses.replace(sizes, fan_out=(*sizes.fan_out, 5000))
+    results, extra = _measure(sizes, capacity=capacity, smoke=smoke)
+    _print_figures(results.scenarios, extra)
+    run_document = document(results.scenarios, **extra)
+    json_path, png_path = write(run_document, output)
+    click.echo(f"\nwrote {json_path} and {png_path}")
+    if check:
+        _check(run_document)
+
+
+def _measure(sizes: Sizes, *, capacity: bool, smoke: bool) -> tuple[Results, dict[str, Any]]:
+    """Every scenario in turn, then capacity (if asked) and the Lambda cold start."""
+    from tqdm import tqdm
+
+    from wsgate.bench import capacity as capacity_bench
+    from wsgate.bench import cold_start
+    from wsgate.bench.scenarios import SCENARIOS, Results
+
     results = Results()
     extra: dict[str, Any] = {}
     with tqdm(total=len(SCENARIOS) + 1 + capacity, unit="group", dynamic_ncols=True) as bar:
@@ -72,21 +87,31 @@ def bench(
             bar.update()
 
         asyncio.run(run())
-    click.echo(table(results.scenarios))
+    return results, extra
+
+
+def _print_figures(scenarios: dict[str, Any], extra: dict[str, Any]) -> None:
+    from wsgate.bench import capacity as capacity_bench
+    from wsgate.bench import cold_start
+    from wsgate.bench.report import ratios, table
+
+    click.echo(table(scenarios))
     click.echo("")
-    for name, value in ratios(results.scenarios).items():
+    for name, value in ratios(scenarios).items():
         click.echo(f"{name:<48}{value:8.2f}")
     if "capacity" in extra:
         click.echo("\n" + capacity_bench.table(extra["capacity"]))
     click.echo("\n" + cold_start.summary(extra["cold_start"]))
-    run_document = document(results.scenarios, **extra)
-    json_path, png_path = write(run_document, output)
-    click.echo(f"\nwrote {json_path} and {png_path}")
-    if check:
-        verdicts = check_targets(run_document)
-        click.echo("\ntargets:")
-        for verdict in verdicts:
-            click.echo("  " + verdict.line())
-        missed = [v.target.name for v in verdicts if v.fails_check]
-        if missed:
-            raise click.ClickException(f"{len(missed)} target(s) missed: {', '.join(missed)}")
+
+
+def _check(run_document: dict[str, Any]) -> None:
+    """Print every target's verdict; exit non-zero (one line) when an enforced one is missed."""
+    from wsgate.bench.targets import check as check_targets
+
+    verdicts = check_targets(run_document)
+    click.echo("\ntargets:")
+    for verdict in verdicts:
+        click.echo("  " + verdict.line())
+    missed = [v.target.name for v in verdicts if v.fails_check]
+    if missed:
+        raise click.ClickException(f"{len(missed)} target(s) missed: {', '.join(missed)}")
