@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from shared.names import GATEWAY_PORT
 from wsgate.cli.template_parameters import check_parameters, parse_parameters
 from wsgate.cli.validation import check_http_url
 from wsgate.fd_limit import raise_fd_limit
@@ -83,7 +84,7 @@ def _announce(running: Any, accepted: Mapping[str, str] | None, admin: bool) -> 
     help="CloudFormation or SAM template, JSON or YAML (wsgate synth, chalice package...).",
 )
 @click.option("--backend", help="Base URL replacing the host of HTTP/VPC-link integration URIs.")
-@click.option("--port", type=int, default=3001, show_default=True)
+@click.option("--port", type=int, default=GATEWAY_PORT, show_default=True)
 @click.option(
     "--param",
     "params",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from shared.names import CONSOLE_PORT, GATEWAY_PORT, MOTO_PORT, SERVICE_PORT
 from wsgate.cli.config import (
     LOCAL_ENV_PREFIX,
     ConfiguredCommand,
@@ -68,10 +69,14 @@ def banner(info: LocalStackInfo) -> str:
     is_flag=True,
     help="Print each setting, its value and where it came from (flag, env, file, default).",
 )
-@click.option("--gateway-port", type=int, default=3001, show_default=True, help="0 = any free.")
-@click.option("--service-port", type=int, default=8080, show_default=True)
-@click.option("--moto-port", type=int, default=8000, show_default=True, help="DynamoDB + SSM.")
-@click.option("--console-port", type=int, default=3000, show_default=True, help="Browser chat.")
+@click.option(
+    "--gateway-port", type=int, default=GATEWAY_PORT, show_default=True, help="0 = any free."
+)
+@click.option("--service-port", type=int, default=SERVICE_PORT, show_default=True)
+@click.option("--moto-port", type=int, default=MOTO_PORT, show_default=True, help="DynamoDB + SSM.")
+@click.option(
+    "--console-port", type=int, default=CONSOLE_PORT, show_default=True, help="Browser chat."
+)
 @click.option(
     "--dynamodb-endpoint",
     metavar="URL|aws",
