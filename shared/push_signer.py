@@ -122,9 +122,7 @@ class PushSigner:
         )
         day = date[:8]
         scope = f"{day}/{self._region}/{self._service}/aws4_request"
-        to_sign = (
-            f"{ALGORITHM}\n{date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        )
+        to_sign = f"{ALGORITHM}\n{date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         key = self.signing_key(credentials.secret_key, day)
         signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
         authorization = (
