@@ -29,8 +29,10 @@ import ssl
 import time
 from dataclasses import dataclass
 from typing import cast
+from urllib.parse import urlsplit
 
 import httptools
+from botocore.httpsession import get_cert_path
 
 
 class HttpClientError(Exception):
@@ -50,6 +52,8 @@ class Response:
     status: int
     body: bytes
     keep_alive: bool
+    headers: dict[str, str]
+    """Lower-cased names; empty unless the client keeps headers (``keep_headers``)."""
 
 
 class _Connection(asyncio.Protocol):
@@ -63,6 +67,7 @@ class _Connection(asyncio.Protocol):
         self._waiter: asyncio.Future[Response] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._body: list[bytes] = []
+        self._headers: dict[str, str] = {}
         self._answered = False
         self.closed = False
         self.idle_since = time.monotonic()
@@ -108,7 +113,7 @@ class _Connection(asyncio.Protocol):
             self.close()
             return
         keep_alive = self._parser.should_keep_alive() and not self.closed
-        waiter.set_result(Response(status, b"".join(self._body), keep_alive))
+        waiter.set_result(Response(status, b"".join(self._body), keep_alive, self._headers))
         self._reset()
 
     # the client's side
@@ -141,6 +146,7 @@ class _Connection(asyncio.Protocol):
         self._timer = None
         self._waiter = None
         self._body = []
+        self._headers = {}
         self._answered = False
         self.idle_since = time.monotonic()
 
@@ -150,6 +156,14 @@ class _Connection(asyncio.Protocol):
             self._transport.close()
 
 
+class _HeaderKeepingConnection(_Connection):
+    """Keeps the answer's headers too (a callback per header: only for callers that read
+    them, such as botocore's error parser and retry checks)."""
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+
 @dataclass(frozen=True)
 class Origin:
     """Where requests go: host and port, and TLS (with the name to verify) or not."""
@@ -157,6 +171,19 @@ class Origin:
     host: str
     port: int
     ssl: ssl.SSLContext | None = None
+
+
+def origin_of(url: str, tls: ssl.SSLContext | None = None) -> Origin:
+    """Host, port and TLS of a URL; https verifies with botocore's CA bundle (what the
+    botocore client would trust) unless a context is given (tests with their own CA)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    secure = parts.scheme == "https"
+    if secure and tls is None:
+        tls = ssl.create_default_context(cafile=get_cert_path(True))
+    port = parts.port or (443 if secure else 80)
+    return Origin(parts.hostname, port, tls if secure else None)
 
 
 class KeepAliveClient:
@@ -170,6 +197,7 @@ class KeepAliveClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 10.0,
         max_idle_s: float = 20.0,
+        keep_headers: bool = False,
     ) -> None:
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -179,6 +207,7 @@ class KeepAliveClient:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_idle_s = max_idle_s
+        self._protocol = _HeaderKeepingConnection if keep_headers else _Connection
         self.connections_opened = 0
         """How many TCP connections this client has opened: the keep-alive tests read it."""
 
@@ -219,7 +248,7 @@ class KeepAliveClient:
         try:
             _, connection = await asyncio.wait_for(
                 loop.create_connection(
-                    lambda: _Connection(loop, self._read_timeout),
+                    lambda: self._protocol(loop, self._read_timeout),
                     origin.host,
                     origin.port,
                     ssl=origin.ssl,

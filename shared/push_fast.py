@@ -17,10 +17,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from aiobotocore.session import AioSession
-from botocore.httpsession import get_cert_path
 
 from shared.aio_client import host_header
-from shared.keepalive_http import KeepAliveClient, MaybeSent, NotSent, Origin
+from shared.keepalive_http import KeepAliveClient, MaybeSent, NotSent, origin_of
 from shared.push_signer import FrozenCredentials, Payload, PushSigner, amz_date, encode_id
 
 
@@ -38,19 +37,6 @@ class Timeouts:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
-
-
-def origin_of(endpoint_url: str, tls: ssl.SSLContext | None = None) -> Origin:
-    """Host, port and TLS of an endpoint URL; https verifies with botocore's CA bundle unless
-    a context is given (tests with their own CA)."""
-    parts = urlsplit(endpoint_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) endpoint URL: {endpoint_url!r}")
-    secure = parts.scheme == "https"
-    if secure and tls is None:
-        tls = ssl.create_default_context(cafile=get_cert_path(True))
-    port = parts.port or (443 if secure else 80)
-    return Origin(parts.hostname, port, tls if secure else None)
 
 
 class FastPush:
