@@ -207,7 +207,7 @@ async def test_a_connection_found_reset_at_the_write_is_retried_once_on_a_fresh_
         assert await api.post("a=", b"x")
         resetting_server.reset_now.set()
         assert resetting_server.reset_done.wait(5)
-        time.sleep(0.2)  # the RST reaches this socket; the loop does not run to notice it
+        time.sleep(0.2)  # noqa: ASYNC251  # the RST arrives; the loop must not run to see it
         assert await api.post("b=", b"y")
         assert api.connections_opened == 2
     assert resetting_server.paths == ["/prod/@connections/a%3D", "/prod/@connections/b%3D"]
