@@ -87,7 +87,7 @@ class Answer:
     """Lower-cased names, as botocore's parsers and retry checkers read them."""
 
 
-class SigV4WithKeyCache(SigV4Auth):  # type: ignore[misc]  # botocore is untyped
+class SigV4WithKeyCache(SigV4Auth):  # type: ignore[misc,unused-ignore]  # botocore is untyped
     """botocore's SigV4 signer, deriving the signing key once per secret and day.
 
     botocore derives it (four HMACs) for every request; a fan-out signs hundreds of requests
