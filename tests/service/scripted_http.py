@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from dataclasses import dataclass, field
 
 import httptools
@@ -61,6 +62,8 @@ class ScriptedServer:
     script: list[str] = field(default_factory=list)
     """Actions for the requests in arrival order; ``ok`` once it runs out."""
     idle_close_s: float | None = None
+    tls: ssl.SSLContext | None = None
+    """Serve HTTPS with this context (the URL says https then)."""
     received: list[tuple[str, bytes]] = field(default_factory=list)
     connections: int = 0
     url: str = ""
@@ -68,9 +71,9 @@ class ScriptedServer:
     _handlers: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def start(self) -> str:
-        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.tls)
         port = self._server.sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}/prod"
+        self.url = f"{'https' if self.tls else 'http'}://127.0.0.1:{port}/prod"
         return self.url
 
     async def stop(self) -> None:
@@ -100,7 +103,7 @@ class ScriptedServer:
                     self.received.append(request.complete.pop(0))
                     if not await self._act(writer):
                         return
-        except (TimeoutError, ConnectionError):
+        except (TimeoutError, ConnectionError, ssl.SSLError):
             return
         finally:
             self._handlers.discard(task)

@@ -7,15 +7,23 @@ reported failed when it may have arrived and nothing says so; never twice.
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import socket
+import ssl
 import struct
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import uvloop
 from aiobotocore.session import AioSession, get_session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from shared.connections_api import ConnectionsApi
 from shared.push_fast import Timeouts
@@ -242,3 +250,77 @@ def test_fan_out_on_uvloop() -> None:
         return result.delivered, sum(endpoint.attempts.values()), endpoint.refused
 
     assert uvloop.run(run()) == (100, 100, [])
+
+
+def _tls_pair(directory: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1 and a client context trusting only
+    it: production pushes go to ``https://{api}.execute-api...``, verified."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_file, key_file)
+    client = ssl.create_default_context(cafile=str(cert_file))
+    return server, client
+
+
+async def test_pushes_over_verified_tls_on_kept_alive_connections(tmp_path: Path) -> None:
+    server_tls, client_tls = _tls_pair(tmp_path)
+    server = ScriptedServer(tls=server_tls, script=["ok"] * 5 + ["gone", "split"])
+    url = await server.start()
+    ids = [f"t{i}=" for i in range(20)]
+    try:
+        async with ConnectionsApi(
+            url, region=REGION, concurrency=2, session=_session(), tls=client_tls
+        ) as api:
+            result = await api.fan_out(ids, b"secret")
+            opened = api.connections_opened
+    finally:
+        await server.stop()
+    assert (result.delivered, len(result.gone), result.failed) == (19, 1, [])
+    assert sorted(path.rsplit("/", 1)[1] for path, _ in server.received) == sorted(
+        f"t{i}%3D" for i in range(20)
+    )
+    assert opened <= 2
+
+
+async def test_an_untrusted_certificate_is_refused(tmp_path: Path) -> None:
+    """A server whose certificate the client does not trust gets nothing: not from the fast
+    path (the handshake fails before any byte of the request) nor from botocore's."""
+    server_tls, _ = _tls_pair(tmp_path)
+    server = ScriptedServer(tls=server_tls)
+    url = await server.start()
+    timeouts = Timeouts(connect=1.0, read=1.0)
+    try:
+        async with ConnectionsApi(
+            url, region=REGION, concurrency=1, session=_session(), timeouts=timeouts
+        ) as api:
+            result = await api.fan_out(["a="], b"secret")
+    finally:
+        await server.stop()
+    assert (result.delivered, result.failed) == (0, ["a="])
+    assert server.received == []
