@@ -1,5 +1,6 @@
 """An aiobotocore client opened once (``async with``) and shared by every call, and the signed
-fast path (:class:`SignedHttp`) both the store and the push client send their hot calls on.
+fast path (:class:`SignedHttp`) the store sends its hot calls on (the push client has its own,
+:mod:`shared.push_fast`, which never sends a request twice).
 
 Creating a botocore client costs milliseconds and a connection pool, so the store and the push
 client each open one and keep it; this module holds that plumbing once.
@@ -13,12 +14,12 @@ from types import TracebackType
 from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
-import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession, get_session
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from yarl import URL
+
+from shared.keepalive_http import HttpClientError, KeepAliveClient, origin_of
 
 
 class AioServiceClient:
@@ -86,7 +87,7 @@ class Answer:
     """Lower-cased names, as botocore's parsers and retry checkers read them."""
 
 
-class SigV4WithKeyCache(SigV4Auth):
+class SigV4WithKeyCache(SigV4Auth):  # type: ignore[misc,unused-ignore]  # botocore is untyped
     """botocore's SigV4 signer, deriving the signing key once per secret and day.
 
     botocore derives it (four HMACs) for every request; a fan-out signs hundreds of requests
@@ -125,13 +126,15 @@ def host_header(url: str) -> str:
 
 
 class SignedHttp:
-    """A client call's hot path: botocore's own SigV4 signer on a keep-alive aiohttp session.
+    """A client call's hot path: botocore's own SigV4 signer on lean keep-alive connections.
 
     A full botocore client call costs about 0.7 ms of CPU here (parameter validation, event
     hooks, endpoint rules, signing, parsing); signing the same bytes with the same signer and
-    sending them with aiohttp costs a fraction of that. Callers build the exact request botocore
-    would send and take only clear outcomes from this path; anything else (throttling, 5xx,
-    an I/O error) goes through the botocore client, whose retry mode handles it.
+    sending them on :class:`shared.keepalive_http.KeepAliveClient` costs a fraction of that.
+    Callers build the exact request botocore would send and take only clear outcomes from
+    this path; anything else (throttling, 5xx, an I/O error) goes through the botocore client,
+    whose retry mode handles it (and, like botocore, may send the request again: callers with
+    non-idempotent requests that must not be repeated use :mod:`shared.push_fast` instead).
     """
 
     def __init__(self, service: str, region: str, session: AioSession, limit: int) -> None:
@@ -139,23 +142,24 @@ class SignedHttp:
         self._region = region
         self._session = session
         self._limit = limit
-        self._http: aiohttp.ClientSession | None = None
+        self._clients: dict[str, tuple[KeepAliveClient, str]] = {}
+        """Per origin (``scheme://host:port``): its connections and its ``Host`` header."""
         self._credentials: Any = None
         self._keys: dict[Any, bytes] = {}
-        self._hosts: dict[str, str] = {}
 
     async def open(self) -> None:
         self._credentials = await self._session.get_credentials()
-        self._http = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self._limit),
-            skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding"),
-            cookie_jar=aiohttp.DummyCookieJar(),  # AWS APIs set no cookies: skip the jar's work
-        )
 
     async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-        self._http = None
+        for client, _ in self._clients.values():
+            await client.close()
+        self._clients.clear()
+        self._credentials = None
+
+    def _client(self, base: str) -> tuple[KeepAliveClient, str]:
+        client = KeepAliveClient(origin_of(base), limit=self._limit, keep_headers=True)
+        self._clients[base] = (client, host_header(base))
+        return self._clients[base]
 
     async def send(
         self, method: str, url: str, body: bytes, headers: dict[str, str] | None = None
@@ -165,19 +169,20 @@ class SignedHttp:
         ``url`` must already be percent-encoded as botocore's serializer writes it: the
         signature covers the path exactly as sent.
         """
-        if self._http is None or self._credentials is None:
+        if self._credentials is None:
             return None
         credentials = await self._credentials.get_frozen_credentials()
-        base = url[: url.find("/", url.find("//") + 2) + 1] or url
-        host = self._hosts.get(base) or self._hosts.setdefault(base, host_header(url))
-        sent = {"Host": host, **(headers or {})}
-        request = AWSRequest(method=method, url=url, data=body, headers=sent)
+        split = url.find("/", url.find("//") + 2)
+        base, target = (url[:split], url[split:]) if split >= 0 else (url, "/")
+        client, host = self._clients.get(base) or self._client(base)
+        request = AWSRequest(
+            method=method, url=url, data=body, headers={"Host": host, **(headers or {})}
+        )
         SigV4WithKeyCache(credentials, self._service, self._region, self._keys).add_auth(request)
+        head = "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+        data = f"{method} {target} HTTP/1.1\r\n{head}Content-Length: {len(body)}\r\n\r\n"
         try:
-            async with self._http.request(
-                method, URL(url, encoded=True), data=body, headers=dict(request.headers.items())
-            ) as response:
-                headers = {name.lower(): value for name, value in response.headers.items()}
-                return Answer(response.status, await response.read(), headers)
-        except (aiohttp.ClientError, TimeoutError):
+            answer = await client.request(data.encode() + body)
+        except HttpClientError:
             return None
+        return Answer(answer.status, answer.body, answer.headers)

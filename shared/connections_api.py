@@ -4,12 +4,17 @@ The endpoint is always the execute-api URL built from the API id, region and sta
 whether or not clients came in through a custom domain (the tutorial's pushes broke when it
 added one and kept using ``domainName``). A local gateway is reached by overriding the endpoint.
 Fan-out is bounded (``concurrency`` posts in flight), never one await after another.
+
+Exactly-once where it can be known: a push whose request went out with no answer back
+(timeout, connection lost) may have been delivered, so it is reported failed and never sent
+again; one that cannot have been sent is sent again (``shared.keepalive_http``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -18,10 +23,11 @@ from typing import Any
 from aiobotocore.config import AioConfig
 from aiobotocore.session import AioSession
 from botocore.exceptions import BotoCoreError, ClientError
-from botocore.utils import percent_encode
 
-from shared.aio_client import AioServiceClient, SignedHttp
+from shared.aio_client import AioServiceClient
 from shared.connection_store import RETRIES
+from shared.push_fast import DEFAULT_TIMEOUTS, FastPush, PushOutcomeUnknown, Timeouts
+from shared.push_signer import FrozenCredentials, Payload
 
 log = logging.getLogger("wsgate.push")
 
@@ -39,7 +45,8 @@ class FanOutResult:
     gone: list[str] = field(default_factory=list)
     """Connections API Gateway answered 410 for: closed, their records should go."""
     failed: list[str] = field(default_factory=list)
-    """Connections whose push failed for another reason, after botocore's retries."""
+    """Connections whose push failed for another reason, after botocore's retries, or whose
+    push went out with no answer (maybe delivered, never sent twice)."""
 
 
 def _is_gone(error: ClientError) -> bool:
@@ -60,6 +67,8 @@ class ConnectionsApi(AioServiceClient):
         region: str,
         concurrency: int = DEFAULT_CONCURRENCY,
         session: AioSession | None = None,
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -67,32 +76,48 @@ class ConnectionsApi(AioServiceClient):
             region=region,
             endpoint_url=endpoint_url,
             session=session,
-            config=AioConfig(retries=RETRIES, max_pool_connections=max(concurrency, 10)),
+            config=AioConfig(
+                retries=RETRIES,
+                max_pool_connections=max(concurrency, 10),
+                connect_timeout=timeouts.connect,
+                read_timeout=timeouts.read,
+            ),
         )
         self.endpoint_url = endpoint_url
         self.concurrency = concurrency
-        self._base = endpoint_url.rstrip("/") + "/@connections/"
-        self._fast = SignedHttp("execute-api", region, self._session, max(concurrency, 10))
+        self._fast = FastPush(endpoint_url, region, concurrency, timeouts, tls)
 
     async def _opened(self, exit_stack: AsyncExitStack) -> None:
-        await self._fast.open()
+        await self._fast.open(self._session)
         exit_stack.push_async_callback(self._fast.close)
+
+    @property
+    def connections_opened(self) -> int:
+        """TCP connections the fast path has opened (keep-alive reuse keeps this low)."""
+        return self._fast.connections_opened
 
     async def post(self, connection_id: str, data: bytes) -> bool:
         """Send ``data`` to one connection; False when it is gone (410).
 
-        The signed fast path first (:class:`shared.aio_client.SignedHttp`): only 2xx
-        (delivered) and 410 (gone) are taken from it; anything else is sent again through the
-        botocore client, whose standard retry mode handles throttling and 5xx with backoff.
+        Raises ``ClientError``/``BotoCoreError`` from the botocore path, and
+        :class:`PushOutcomeUnknown` when the request went out and no answer came.
         """
-        url = self._base + percent_encode(connection_id)  # as botocore's serializer writes it
-        answer = await self._fast.send("POST", url, data)
-        if answer is not None and 200 <= answer.status < 300:
+        return await self._post(connection_id, Payload.of(data), await self._fast.credentials())
+
+    async def _post(
+        self, connection_id: str, payload: Payload, credentials: FrozenCredentials | None
+    ) -> bool:
+        """The fast path first (:class:`shared.push_fast.FastPush`): only 2xx (delivered) and
+        410 (gone) are taken from it; anything else is sent again through the botocore client,
+        whose standard retry mode handles throttling and 5xx with backoff. A request that may
+        have been acted on is never sent again (``shared.keepalive_http``'s retry rule)."""
+        status = await self._fast.post(connection_id, payload, credentials)
+        if status is not None and 200 <= status < 300:
             return True
-        if answer is not None and answer.status == 410:
+        if status == 410:
             return False
         try:
-            await self.client.post_to_connection(ConnectionId=connection_id, Data=data)
+            await self.client.post_to_connection(ConnectionId=connection_id, Data=payload.data)
         except ClientError as error:
             if _is_gone(error):
                 return False
@@ -126,31 +151,39 @@ class ConnectionsApi(AioServiceClient):
         data: bytes,
         on_gone: OnGone | None = None,
     ) -> FanOutResult:
-        """Push ``data`` to every id, ``concurrency`` at a time; call ``on_gone`` per 410."""
-        semaphore = asyncio.Semaphore(self.concurrency)
+        """Push ``data`` to every id, ``concurrency`` at a time; call ``on_gone`` per 410.
+
+        A fixed set of worker coroutines (at most ``concurrency``) takes ids from one shared
+        iterator, each id exactly once: no task per member, and the payload's hash and the
+        credentials are taken once for all of them.
+        """
+        if not connection_ids:  # a room of one: the sender's copy went back as the reply
+            return FanOutResult(delivered=0)
+        payload = Payload.of(data)
+        credentials = await self._fast.credentials()
+        pending = iter(connection_ids)
+        delivered: list[str] = []
         gone: list[str] = []
         failed: list[str] = []
 
-        async def push(connection_id: str) -> bool:
-            async with semaphore:
+        async def worker() -> None:
+            for connection_id in pending:
                 try:
-                    if await self.post(connection_id, data):
-                        return True
-                except (ClientError, BotoCoreError) as error:
+                    if await self._post(connection_id, payload, credentials):
+                        delivered.append(connection_id)
+                        continue
+                except (ClientError, BotoCoreError, PushOutcomeUnknown) as error:
                     log.warning("push to %s failed: %s", connection_id, error)
                     failed.append(connection_id)
-                    return False
+                    continue
                 gone.append(connection_id)
                 if on_gone is not None:
                     await on_gone(connection_id)
-                return False
 
-        if not connection_ids:  # a room of one: the sender's copy went back as the reply
-            return FanOutResult(delivered=0)
-        if len(connection_ids) == 1:  # a room of two, a push to one sender: no task overhead
-            results = [await push(connection_ids[0])]
+        workers = min(self.concurrency, len(connection_ids))
+        if workers == 1:  # a room of two, a push to one sender: no task overhead
+            await worker()
         else:
-            results = await asyncio.gather(*(push(cid) for cid in connection_ids))
-        delivered = sum(results)
-        log.debug("fan-out: delivered=%d gone=%d failed=%d", delivered, len(gone), len(failed))
-        return FanOutResult(delivered=delivered, gone=gone, failed=failed)
+            await asyncio.gather(*(worker() for _ in range(workers)))
+        log.debug("fan-out: delivered=%d gone=%d failed=%d", len(delivered), len(gone), len(failed))
+        return FanOutResult(delivered=len(delivered), gone=gone, failed=failed)

@@ -162,7 +162,7 @@ async def test_unsigned_requests_pass_only_when_configured_so(
 
 
 async def test_the_service_push_fast_path_signs() -> None:
-    """``ConnectionsApi.post`` delivers on its first, aiohttp-signed attempt: no 403 that the
+    """``ConnectionsApi.post`` delivers on its first, fast-path-signed attempt: no 403 that the
     botocore fallback would then have hidden."""
     endpoint = ConnectionsEndpoint()
     await endpoint.start()

@@ -1,0 +1,1 @@
+../../../shared/keepalive_http.py

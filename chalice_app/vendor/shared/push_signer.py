@@ -1,0 +1,1 @@
+../../../shared/push_signer.py
