@@ -8,6 +8,8 @@ client each open one and keep it; this module holds that plumbing once.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
@@ -20,6 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from shared.keepalive_http import HttpClientError, KeepAliveClient, origin_of
+from shared.push_signer import derive_signing_key
 
 
 class AioServiceClient:
@@ -97,20 +100,18 @@ class SigV4WithKeyCache(SigV4Auth):  # type: ignore[misc,unused-ignore]  # botoc
     def __init__(self, credentials: Any, service: str, region: str, keys: dict[Any, bytes]):
         super().__init__(credentials, service, region)
         self._keys = keys
+        self._region = region
+        self._service = service
 
     def signature(self, string_to_sign: str, request: AWSRequest) -> str:
-        secret = self.credentials.secret_key
+        secret = str(self.credentials.secret_key)  # add_auth refuses missing credentials first
         day = request.context["timestamp"][0:8]
         key = self._keys.get((secret, day))
         if key is None:
-            k_date = self._sign(f"AWS4{secret}".encode(), day)
-            k_region = self._sign(k_date, self._region_name)
-            k_service = self._sign(k_region, self._service_name)
-            key = self._sign(k_service, "aws4_request")
+            key = derive_signing_key(secret, day, self._region, self._service)
             self._keys.clear()  # one live key: the previous day's or secret's is done
             self._keys[(secret, day)] = key
-        signature: str = self._sign(key, string_to_sign, hex=True)
-        return signature
+        return hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
 
 
 def host_header(url: str) -> str:

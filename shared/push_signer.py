@@ -62,6 +62,12 @@ def _hmac(key: bytes, message: str) -> bytes:
     return hmac.new(key, message.encode(), hashlib.sha256).digest()
 
 
+def derive_signing_key(secret: str, day: str, region: str, service: str) -> bytes:
+    """SigV4's signing key for one secret, day (``YYYYMMDD``), region and service."""
+    k_date = _hmac(f"AWS4{secret}".encode(), day)
+    return _hmac(_hmac(_hmac(k_date, region), service), "aws4_request")
+
+
 class PushSigner:
     """Signs ``POST {base_path}{id}`` requests for one host, region and set of credentials.
 
@@ -83,8 +89,7 @@ class PushSigner:
         """The derived key (four HMACs), once per secret and day."""
         key = self._keys.get((secret, day))
         if key is None:
-            k_date = _hmac(f"AWS4{secret}".encode(), day)
-            key = _hmac(_hmac(_hmac(k_date, self._region), self._service), "aws4_request")
+            key = derive_signing_key(secret, day, self._region, self._service)
             self._keys.clear()  # one live key: the previous day's or secret's is done
             self._keys[(secret, day)] = key
         return key
