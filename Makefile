@@ -52,7 +52,7 @@ artifact: install
 	$(BIN)/wsgate build --architecture $(ARCH) -o dist
 
 run: install
-	$(BIN)/wsgate local
+	$(BIN)/wsgate local --reload
 
 test: install node tools wheelhouses
 	$(BIN)/python -m pytest -rs

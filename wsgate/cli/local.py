@@ -91,6 +91,13 @@ def banner(info: LocalStackInfo) -> str:
     help="Restarts in a row of a service or moto that dies within 30 s of starting; one more "
     "crash stops the stack.",
 )
+@click.option(
+    "--reload/--no-reload",
+    default=False,
+    show_default=True,
+    help="Apply edits to shared/, ec2_service/, chalice_app/ and infra/ while running, keeping "
+    "every WebSocket open (make run turns it on). Needs --workers 1.",
+)
 def local(
     gateway_port: int,
     service_port: int,
@@ -108,11 +115,18 @@ def local(
     log_level: str,
     persist: bool,
     max_restarts: int,
+    reload: bool,
 ) -> None:
     """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1."""
     users = tuple(user.strip() for user in seed_users.split(",") if user.strip())
     if not users:
         raise click.BadParameter("name at least one user", param_hint="--seed-users")
+    if reload and workers != 1:
+        raise click.BadParameter(
+            "--reload hands the service's socket to one process at a time; use --workers 1 "
+            "or --no-reload",
+            param_hint="--workers",
+        )
     options = LocalOptions(
         gateway_port=gateway_port,
         service_port=service_port,
@@ -130,6 +144,7 @@ def local(
         log_level=log_level,
         persist=persist,
         restart_policy=RestartPolicy(max_restarts=max_restarts),
+        reload=reload,
     )
     with LocalStack(options, echo=click.echo) as stack:
         try:

@@ -79,6 +79,8 @@ class Child:
     started_at: float = field(default_factory=time.monotonic)
     ready_timeout_s: float = 60.0
     """How long a restart may take to answer before it counts as failed."""
+    pass_fds: tuple[int, ...] = ()
+    """Descriptors the child inherits at their own numbers (a listening socket it serves)."""
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_at
@@ -99,20 +101,33 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
 
     def start(
-        self, name: str, argv: Sequence[str], env: dict[str, str], ready_url: str | None = None
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str],
+        ready_url: str | None = None,
+        pass_fds: tuple[int, ...] = (),
     ) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        child = Child(name, _spawn(argv, env, log_path, "wb"), log_path, list(argv), env, ready_url)
+        process = _spawn(argv, env, log_path, "wb", pass_fds)
+        child = Child(name, process, log_path, list(argv), env, ready_url, pass_fds=pass_fds)
         self.children.append(child)
         return child
+
+    def spawn_successor(self, child: Child, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
+        """Start a second process like ``child`` while it still runs (a reload), logging to the
+        same file; the caller decides whether it replaces ``child.process``."""
+        with child.log_path.open("ab") as log:
+            log.write(f"--- wsgate local reloading {child.name} ---\n".encode())
+        return _spawn(child.argv, child.env | extra_env, child.log_path, "ab", child.pass_fds)
 
     def respawn(self, child: Child) -> None:
         """Start a dead child again in place, appending to its log after a marker line."""
         _kill_group(child.process.pid)  # what the dead leader left behind
         with child.log_path.open("ab") as log:
             log.write(f"--- wsgate local restarted {child.name} ---\n".encode())
-        child.process = _spawn(child.argv, child.env, child.log_path, "ab")
+        child.process = _spawn(child.argv, child.env, child.log_path, "ab", child.pass_fds)
         child.started_at = time.monotonic()
 
     async def await_ready(self, child: Child, timeout_s: float | None = None) -> None:
@@ -194,7 +209,11 @@ def _kill_group(leader_pid: int, timeout_s: float = 5.0) -> None:
 
 
 def _spawn(
-    argv: Sequence[str], env: dict[str, str], log_path: Path, mode: str
+    argv: Sequence[str],
+    env: dict[str, str],
+    log_path: Path,
+    mode: str,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     with log_path.open(mode) as log_file:
         return subprocess.Popen(
@@ -205,6 +224,7 @@ def _spawn(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            pass_fds=pass_fds,
         )
 
 

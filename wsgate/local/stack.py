@@ -19,6 +19,7 @@ import contextlib
 import json
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -45,6 +46,9 @@ from wsgate.local.processes import (
     free_port,
     python_module,
 )
+from wsgate.local.reload_service import listening_socket
+from wsgate.local.reload_synth import write_template
+from wsgate.local.reload_watch import start_reloading, stop_reloading
 from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
 from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
@@ -89,6 +93,8 @@ class LocalOptions:
     persist: bool = False
     """Record moto's writes under ``state_dir`` and replay them whenever moto starts."""
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
+    reload: bool = False
+    """Apply edits to the project while running, keeping WebSockets open (``reload_watch``)."""
 
 
 @dataclass
@@ -134,6 +140,7 @@ class LocalStack:
         self.info: LocalStackInfo | None = None
         self._minter: TokenMinter | None = None
         self._provision: Callable[[], None] | None = None
+        self._service_socket: socket.socket | None = None
 
     def __enter__(self) -> LocalStack:
         return self
@@ -265,15 +272,8 @@ class LocalStack:
 
     def _synthesize(self) -> Path:
         """What ``wsgate synth`` writes for the default settings, with the key source chosen."""
-        from infra.options import SynthOptions
-        from infra.template import synthesize
-
         template_path = self.state_dir / "template.json"
-        options = SynthOptions(
-            api_key_source=self.options.api_key_source,  # type: ignore[arg-type]
-            authorizer_arn=LOCAL_AUTHORIZER_ARN,
-        )
-        template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
+        write_template(template_path, self.options.api_key_source, LOCAL_AUTHORIZER_ARN)
         return template_path
 
     def _parameters(
@@ -322,7 +322,13 @@ class LocalStack:
             "--workers",
             str(self.options.service_workers),
         )
-        child = self.supervisor.start("service", argv, env)
+        pass_fds: tuple[int, ...] = ()
+        if self.options.reload:
+            # The stack keeps the port bound, so a reload can hand it to a new process.
+            self._service_socket = listening_socket(port)
+            pass_fds = (self._service_socket.fileno(),)
+            argv += ["--fd", str(pass_fds[0])]
+        child = self.supervisor.start("service", argv, env, pass_fds=pass_fds)
         self.supervisor.wait_ready(child, f"http://127.0.0.1:{port}/health")
 
     def _start_gateway(
@@ -407,6 +413,7 @@ class LocalStack:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        reloading = await start_reloading(self) if self.options.reload else None
         self.write_state()
         watchdog = Watchdog(
             self.supervisor,
@@ -425,11 +432,14 @@ class LocalStack:
             for task in (watching, stopping):
                 task.cancel()
             await asyncio.gather(watching, stopping, return_exceptions=True)
+            await stop_reloading(reloading)
             await runner.cleanup()
 
     def stop(self) -> None:
         started = time.monotonic()
         self.supervisor.stop()
+        if self._service_socket is not None:
+            self._service_socket.close()
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / "local.json").unlink()
         if self.info is not None:
