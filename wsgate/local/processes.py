@@ -110,17 +110,23 @@ class Supervisor:
     ) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        process = _spawn(argv, env, log_path, "wb", pass_fds)
+        log_path.write_bytes(b"")
+        # Appending, so a successor (a reload) writing to the same file is never overwritten.
+        process = _spawn(argv, env, log_path, "ab", pass_fds)
         child = Child(name, process, log_path, list(argv), env, ready_url, pass_fds=pass_fds)
         self.children.append(child)
         return child
 
-    def spawn_successor(self, child: Child, extra_env: dict[str, str]) -> subprocess.Popen[bytes]:
-        """Start a second process like ``child`` while it still runs (a reload), logging to the
-        same file; the caller decides whether it replaces ``child.process``."""
+    def spawn_successor(
+        self, child: Child, extra_env: dict[str, str], argv: Sequence[str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start a second process like ``child`` (or running ``argv``) while it still runs, for
+        a reload, logging to the same file; the caller decides whether it replaces
+        ``child.process``."""
         with child.log_path.open("ab") as log:
-            log.write(f"--- wsgate local reloading {child.name} ---\n".encode())
-        return _spawn(child.argv, child.env | extra_env, child.log_path, "ab", child.pass_fds)
+            log.write(f"--- wsgate local preparing a new {child.name} ---\n".encode())
+        env = child.env | extra_env
+        return _spawn(argv or child.argv, env, child.log_path, "ab", child.pass_fds)
 
     def respawn(self, child: Child) -> None:
         """Start a dead child again in place, appending to its log after a marker line."""

@@ -23,9 +23,8 @@ from pathlib import Path
 
 import aiohttp
 
-from wsgate.local.processes import Child, Supervisor
 from wsgate.local.reload_plan import ReloadPlan, describe
-from wsgate.local.reload_service import ServiceSwapError, Swapped, swap_service
+from wsgate.local.reload_service import ServiceReplacer, ServiceSwapError, Swapped
 from wsgate.local.watchdog import PREFIX
 
 OnSwapped = Callable[[Swapped], Awaitable[None]]
@@ -52,7 +51,7 @@ class Reloader:
     """Applies :class:`ReloadPlan` s to the running stack, one at a time."""
 
     targets: ReloadTargets
-    supervisor: Supervisor
+    service: ServiceReplacer
     echo: Callable[[str], None]
     on_swapped: OnSwapped | None = None
 
@@ -118,14 +117,13 @@ class Reloader:
             raise StepFailedError(f"template not synthesized: {lines[-1]}")
 
     async def _service(self) -> str:
-        child = self._service_child()
         try:
-            swapped = await swap_service(self.supervisor, child)
+            swapped = await self.service.swap()
         except ServiceSwapError as error:
             raise StepFailedError(f"service did not start: {error}") from None
         if self.on_swapped is not None:
             await self.on_swapped(swapped)
-        return f"service restarted (pid {swapped.old_pid} -> {swapped.new_pid})"
-
-    def _service_child(self) -> Child:
-        return next(c for c in self.supervisor.children if c.name == "service")
+        return (
+            f"service replaced (pid {swapped.old_pid} -> {swapped.new_pid}, "
+            f"ready in {swapped.ready_s:.1f}s)"
+        )

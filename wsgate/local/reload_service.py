@@ -7,7 +7,10 @@ says ``READY=1`` on a notification socket once it serves (systemd's ``sd_notify`
 and only then is the old one stopped (SIGTERM: Sanic finishes the requests it holds). Requests
 arriving in between are answered by whichever process accepts them, and wait in the socket's
 backlog rather than being refused. A new process that fails to import or start never says
-ready: it is reaped, the old one keeps serving, and the error is the last line it printed.
+ready: it is reaped, the old one keeps serving, and the error is one line.
+
+The new process is a warm standby (``reload_standby``) started after the previous reload, so
+a reload costs the project's import and the app's start, not the libraries' import.
 """
 
 from __future__ import annotations
@@ -20,15 +23,18 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ec2_service.socket_handoff import NOTIFY_SOCKET_ENV
 from wsgate.local.processes import Child, Supervisor
+from wsgate.local.reload_standby import ERROR_PREFIX, SERVICE_MODULE, STANDBY_STATUS
 
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
+READY = b"READY=1"
 _names = itertools.count(1)
 
 
@@ -46,60 +52,41 @@ def listening_socket(port: int, backlog: int = 1024) -> socket.socket:
     return sock
 
 
-@dataclass(frozen=True)
-class Swapped:
-    old_pid: int
-    new_pid: int
-    ready_s: float
-    """From starting the new process to its READY=1."""
+def standby_argv(service_argv: list[str]) -> list[str]:
+    """``python -m ec2_service ARGS`` -> ``python -m wsgate.local.reload_standby ARGS``."""
+    position = service_argv.index(SERVICE_MODULE)
+    return [sys.executable, "-m", "wsgate.local.reload_standby", *service_argv[position + 1 :]]
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 
 
 def error_summary(output: str) -> str:
-    """The last line a failed start printed, with the last file and line its traceback named:
-    ``SyntaxError: '(' was never closed (ec2_service/handlers.py:12)``."""
+    """The cause of a failed start in one line: the standby's own ``ERROR_PREFIX`` line, else
+    the last line printed with the last file and line a traceback named."""
     lines = [
         line.strip()
         for line in output.splitlines()
         if line.strip() and not line.startswith("--- wsgate local")
     ]
+    marked = [line for line in lines if line.startswith(ERROR_PREFIX)]
+    if marked:
+        return marked[-1].removeprefix(ERROR_PREFIX).strip()
     if not lines:
         return "no output"
     frames = [match for line in lines if (match := _FRAME.search(line))]
     if not frames:
         return lines[-1]
-    path = Path(frames[-1]["path"])
-    shown = "/".join(path.parts[-2:])
+    shown = "/".join(Path(frames[-1]["path"]).parts[-2:])
     return f"{lines[-1]} ({shown}:{frames[-1]['line']})"
 
 
-def _output_since(child: Child, offset: int) -> str:
-    with child.log_path.open("rb") as log:
-        log.seek(offset)
-        return log.read().decode(errors="replace")
-
-
-async def _wait_ready(
-    notify: socket.socket, process: subprocess.Popen[bytes], timeout_s: float
-) -> None:
-    """Until READY=1 arrives; :class:`ServiceSwapError` if the process exits or times out."""
-    loop = asyncio.get_running_loop()
-    deadline = time.monotonic() + timeout_s
-    receive = asyncio.ensure_future(loop.sock_recv(notify, 4096))
-    try:
-        while time.monotonic() < deadline:
-            done, _ = await asyncio.wait({receive}, timeout=0.05)
-            if done and b"READY=1" in receive.result().split(b"\n"):
-                return
-            if done:
-                receive = asyncio.ensure_future(loop.sock_recv(notify, 4096))
-            if process.poll() is not None:
-                raise ServiceSwapError(f"exited with code {process.returncode}")
-        raise ServiceSwapError(f"not ready after {timeout_s:.0f}s")
-    finally:
-        receive.cancel()
+@dataclass(frozen=True)
+class Swapped:
+    old_pid: int
+    new_pid: int
+    ready_s: float
+    """From the go signal to the new process's READY=1."""
 
 
 async def stop_process(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> None:
@@ -116,29 +103,111 @@ async def stop_process(process: subprocess.Popen[bytes], grace_s: float = STOP_G
         os.killpg(process.pid, signal.SIGKILL)  # workers the leader left behind
 
 
-async def swap_service(
-    supervisor: Supervisor, child: Child, timeout_s: float = READY_TIMEOUT_S
-) -> Swapped:
-    """Start ``child`` again on its inherited socket; replace it only once the new one serves."""
-    name = f"wsgate-local-{os.getpid()}-{next(_names)}"
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+@dataclass
+class Standby:
+    """A started ``reload_standby`` process and the socket it reports on."""
+
+    process: subprocess.Popen[bytes]
+    notify: socket.socket
+    log_path: Path
+    log_offset: int
+    warm: bool = False
+    """It said ``STATUS=standby``: the libraries are loaded and SIGUSR1 is safe to send."""
+
+    @classmethod
+    def start(cls, supervisor: Supervisor, child: Child) -> Standby:
+        name = f"wsgate-local-{os.getpid()}-{next(_names)}"
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind("\0" + name)
         notify.setblocking(False)
         offset = child.log_path.stat().st_size if child.log_path.exists() else 0
-        started = time.monotonic()
-        new = supervisor.spawn_successor(child, {NOTIFY_SOCKET_ENV: "@" + name})
+        env = {NOTIFY_SOCKET_ENV: "@" + name}
+        process = supervisor.spawn_successor(child, env, standby_argv(child.argv))
+        return cls(process, notify, child.log_path, offset)
+
+    async def wait_warm(self, timeout_s: float) -> None:
+        if not self.warm:
+            await self.wait_for(STANDBY_STATUS, timeout_s)
+            self.warm = True
+
+    async def wait_for(self, status: bytes, timeout_s: float) -> None:
+        """Until ``status`` arrives; :class:`ServiceSwapError` if the process exits first."""
+        loop = asyncio.get_running_loop()
+        deadline = time.monotonic() + timeout_s
+        receive = asyncio.ensure_future(loop.sock_recv(self.notify, 4096))
         try:
-            await _wait_ready(notify, new, timeout_s)
-        except ServiceSwapError as error:
-            await stop_process(new, grace_s=1.0)
-            cause = error_summary(_output_since(child, offset))
-            raise ServiceSwapError(f"{cause} ({error})") from None
+            while time.monotonic() < deadline:
+                done, _ = await asyncio.wait({receive}, timeout=0.02)
+                if done and status in receive.result().split(b"\n"):
+                    return
+                if done:
+                    receive = asyncio.ensure_future(loop.sock_recv(self.notify, 4096))
+                if self.process.poll() is not None:
+                    raise ServiceSwapError(
+                        self.failure(f"exited with code {self.process.returncode}")
+                    )
+            raise ServiceSwapError(self.failure(f"not ready after {timeout_s:.0f}s"))
+        finally:
+            receive.cancel()
+
+    def failure(self, what: str) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_offset)
+            output = log.read().decode(errors="replace")
+        return f"{error_summary(output)} ({what})"
+
+    async def discard(self) -> None:
+        await stop_process(self.process, grace_s=1.0)
+        self.notify.close()
+
+
+@dataclass
+class ServiceReplacer:
+    """Keeps one standby ready and turns it into the service on each reload."""
+
+    supervisor: Supervisor
+    child_name: str = "service"
+    timeout_s: float = READY_TIMEOUT_S
+    _standby: Standby | None = field(default=None, init=False)
+
+    def child(self) -> Child:
+        return next(c for c in self.supervisor.children if c.name == self.child_name)
+
+    def prepare(self) -> None:
+        """Start the next standby now, so it is warm by the time an edit arrives."""
+        if self._standby is None or self._standby.process.poll() is not None:
+            self._standby = Standby.start(self.supervisor, self.child())
+
+    async def warm(self) -> None:
+        """Start a standby and wait until it has its libraries loaded."""
+        self.prepare()
+        assert self._standby is not None
+        await self._standby.wait_warm(self.timeout_s)
+
+    async def swap(self) -> Swapped:
+        """Run the current code in the standby; replace the service once it is ready."""
+        self.prepare()
+        standby, self._standby = self._standby, None
+        assert standby is not None
+        try:
+            await standby.wait_warm(self.timeout_s)
+            started = time.monotonic()
+            standby.process.send_signal(signal.SIGUSR1)
+            await standby.wait_for(READY, self.timeout_s)
         except BaseException:
-            await stop_process(new, grace_s=1.0)
+            await standby.discard()
+            self.prepare()
             raise
-    ready_s = time.monotonic() - started
-    old = child.process
-    child.process = new
-    child.started_at = time.monotonic()
-    await stop_process(old)
-    return Swapped(old.pid, new.pid, ready_s)
+        ready_s = time.monotonic() - started
+        standby.notify.close()
+        child = self.child()
+        old, child.process, child.started_at = child.process, standby.process, time.monotonic()
+        await stop_process(old)
+        # Only now: a standby warming up would compete for the CPU with the starting service.
+        self.prepare()
+        return Swapped(old.pid, standby.process.pid, ready_s)
+
+    async def close(self) -> None:
+        if self._standby is not None:
+            await self._standby.discard()
+            self._standby = None

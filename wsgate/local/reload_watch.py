@@ -22,7 +22,7 @@ from watchfiles import DefaultFilter, awatch
 
 from wsgate.local.reload import Reloader, ReloadTargets
 from wsgate.local.reload_plan import plan_for, watched_dirs
-from wsgate.local.reload_service import Swapped
+from wsgate.local.reload_service import ServiceReplacer, Swapped
 from wsgate.local.watchdog import PREFIX
 
 if TYPE_CHECKING:
@@ -43,11 +43,24 @@ def project_root() -> Path:
     return Path(shared.__file__).resolve().parent.parent
 
 
-async def watch(root: Path, reloader: Reloader, watching: asyncio.Event) -> None:
+async def watch(
+    root: Path, reloader: Reloader, watching: asyncio.Event, service: ServiceReplacer
+) -> None:
     """Apply a plan per batch of changes under ``root``, until cancelled.
 
-    ``watching`` is set once events are being recorded, so no edit made after it is missed.
+    ``watching`` is set once events are being recorded and the service's standby is warm, so
+    no edit made after it is missed or waits for a cold start.
     """
+    try:
+        await _watch(root, reloader, watching, service)
+    finally:
+        await service.close()
+
+
+async def _watch(
+    root: Path, reloader: Reloader, watching: asyncio.Event, service: ServiceReplacer
+) -> None:
+    await service.warm()
     async for changes in awatch(
         *watched_dirs(root),
         watch_filter=DefaultFilter(),
@@ -84,9 +97,10 @@ async def start_reloading(stack: LocalStack) -> asyncio.Task[None]:
         authorizer_arn=LOCAL_AUTHORIZER_ARN,
         gateway_url=f"http://{urlsplit(info.websocket_url).netloc}",
     )
-    reloader = Reloader(targets, stack.supervisor, stack.echo, swapped)
+    service = ServiceReplacer(stack.supervisor)
+    reloader = Reloader(targets, service, stack.echo, swapped)
     watching = asyncio.Event()
-    task = asyncio.create_task(watch(root, reloader, watching))
+    task = asyncio.create_task(watch(root, reloader, watching, service))
     ready = asyncio.create_task(watching.wait())
     await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
