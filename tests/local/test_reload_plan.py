@@ -98,12 +98,13 @@ def test_watched_dirs_are_the_packages_that_exist(tmp_path: Path) -> None:
     assert sorted(p.name for p in watched_dirs(tmp_path)) == ["infra", "shared"]
 
 
-def test_the_standby_runs_the_service_arguments() -> None:
+def test_the_standby_runs_the_module_and_its_arguments() -> None:
     argv = [sys.executable, "-m", "ec2_service", "--port", "8080", "--fd", "5"]
     assert standby_argv(argv) == [
         sys.executable,
         "-m",
         "wsgate.local.reload_standby",
+        "ec2_service",
         "--port",
         "8080",
         "--fd",
@@ -134,21 +135,23 @@ def test_failure_line_names_the_project_file_and_line(tmp_path: Path) -> None:
         compile(broken.read_text(), str(broken), "exec")
     except SyntaxError as error:
         assert failure_line(error) == "SyntaxError: '(' was never closed (pkg/mod.py:2)"
+    empty: dict[str, int] = {}
     try:
-        {}["missing"]
+        empty["missing"]
     except KeyError as error:
         line = failure_line(error)
         assert line.startswith("KeyError: 'missing' (local/test_reload_plan.py:")
     assert failure_line(SystemExit("wsgate service: bad setting")) == "wsgate service: bad setting"
 
 
-def test_the_standby_imports_no_project_code() -> None:
+@pytest.mark.parametrize("module", list(WARM_MODULES))
+def test_the_standby_imports_no_project_code(module: str) -> None:
     """What the standby loads before SIGUSR1 must not be the code a reload replaces."""
     probe = (
         "import sys\n"
         "from wsgate.local.reload_standby import warm_up\n"
         "before = set(sys.modules)\n"
-        "warm_up()\n"
+        f"warm_up({module!r})\n"
         "loaded = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(loaded & {'shared', 'ec2_service', 'chalice_app', 'infra'}))\n"
     )
@@ -156,4 +159,4 @@ def test_the_standby_imports_no_project_code() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
-    assert all(name.split(".")[0] not in PACKAGE_PLANS for name in WARM_MODULES)
+    assert all(name.split(".")[0] not in PACKAGE_PLANS for name in WARM_MODULES[module])

@@ -117,17 +117,6 @@ class Supervisor:
         self.children.append(child)
         return child
 
-    def spawn_successor(
-        self, child: Child, extra_env: dict[str, str], argv: Sequence[str] | None = None
-    ) -> subprocess.Popen[bytes]:
-        """Start a second process like ``child`` (or running ``argv``) while it still runs, for
-        a reload, logging to the same file; the caller decides whether it replaces
-        ``child.process``."""
-        with child.log_path.open("ab") as log:
-            log.write(f"--- wsgate local preparing a new {child.name} ---\n".encode())
-        env = child.env | extra_env
-        return _spawn(argv or child.argv, env, child.log_path, "ab", child.pass_fds)
-
     def respawn(self, child: Child) -> None:
         """Start a dead child again in place, appending to its log after a marker line."""
         _kill_group(child.process.pid)  # what the dead leader left behind
@@ -232,6 +221,14 @@ def _spawn(
             preexec_fn=_die_with_parent,
             pass_fds=pass_fds,
         )
+
+
+def spawn(
+    argv: Sequence[str], env: dict[str, str], log_path: Path, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """A process like the supervised ones (own group, dies with us, output appended to
+    ``log_path``) that the caller manages itself: a reload's standby."""
+    return _spawn(argv, env, log_path, "ab", pass_fds)
 
 
 def python_module(module: str, *args: str) -> list[str]:

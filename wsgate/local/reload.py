@@ -15,45 +15,106 @@ loads) is one terminal line, and the previous version keeps serving until the ne
 from __future__ import annotations
 
 import asyncio
-import sys
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 
+from wsgate.local.processes import python_module
 from wsgate.local.reload_plan import ReloadPlan, describe
-from wsgate.local.reload_service import ServiceReplacer, ServiceSwapError, Swapped
+from wsgate.local.reload_service import (
+    ServiceReplacer,
+    ServiceSwapError,
+    Standby,
+    Swapped,
+    error_summary,
+)
+from wsgate.local.reload_standby import SYNTH_MODULE
 from wsgate.local.watchdog import PREFIX
 
 OnSwapped = Callable[[Swapped], Awaitable[None]]
 GATEWAY_RELOAD_TIMEOUT_S = 60.0
+SYNTH_TIMEOUT_S = 60.0
+
+
+class SynthesisError(RuntimeError):
+    """The edited project does not synthesize; the previous template stays in place."""
 
 
 class StepFailedError(RuntimeError):
     """One step of a reload failed; the message is the cause, in one line."""
 
 
-@dataclass(frozen=True)
-class ReloadTargets:
-    """Where the pieces a reload touches are."""
+@dataclass
+class Synthesizer:
+    """Writes ``template`` from the project as it is on disk, keeping a standby warm."""
 
     template: Path
     api_key_source: str
     authorizer_arn: str
-    gateway_url: str
-    """The gateway's base URL (``http://127.0.0.1:PORT``); its admin surface is on."""
+    log_path: Path
+    timeout_s: float = SYNTH_TIMEOUT_S
+    _standby: Standby | None = field(default=None, init=False)
+
+    def prepare(self) -> None:
+        if self._standby is None or self._standby.process.poll() is not None:
+            argv = python_module(
+                SYNTH_MODULE,
+                str(self.template),
+                f"--api-key-source={self.api_key_source}",
+                f"--authorizer-arn={self.authorizer_arn}",
+            )
+            self._standby = Standby.start(argv, {}, self.log_path)
+
+    async def synthesize(self) -> None:
+        """Write the template, or raise :class:`SynthesisError` with the cause in one line."""
+        self.prepare()
+        standby, self._standby = self._standby, None
+        assert standby is not None
+        try:
+            await standby.go(self.timeout_s)
+            code = await asyncio.to_thread(standby.process.wait, self.timeout_s)
+        except subprocess.TimeoutExpired:
+            code = None
+        finally:
+            await standby.discard()
+            self.prepare()
+        if code != 0:
+            output = standby.output()
+            what = "timed out" if code is None else f"exit code {code}"
+            raise SynthesisError(f"{error_summary(output)} ({what})")
+
+    async def warm(self) -> None:
+        self.prepare()
+        assert self._standby is not None
+        await self._standby.wait_warm(self.timeout_s)
+
+    async def close(self) -> None:
+        if self._standby is not None:
+            await self._standby.discard()
+            self._standby = None
 
 
 @dataclass
 class Reloader:
     """Applies :class:`ReloadPlan` s to the running stack, one at a time."""
 
-    targets: ReloadTargets
+    gateway_url: str
+    """The gateway's base URL (``http://127.0.0.1:PORT``); its admin surface is on."""
+    synthesizer: Synthesizer
     service: ServiceReplacer
     echo: Callable[[str], None]
     on_swapped: OnSwapped | None = None
+
+    async def warm(self) -> None:
+        """Have both standbys ready, so the first edit is as quick as the next ones."""
+        await asyncio.gather(self.synthesizer.warm(), self.service.warm())
+
+    async def close(self) -> None:
+        await asyncio.gather(self.synthesizer.close(), self.service.close())
 
     async def apply(self, plan: ReloadPlan) -> bool:
         """Run the plan's steps; print one line saying what happened; True if all succeeded."""
@@ -84,7 +145,7 @@ class Reloader:
     async def _gateway(self, plan: ReloadPlan) -> str:
         if plan.synthesize:
             await self._synthesize()
-        url = f"{self.targets.gateway_url}/_wsgate/reload"
+        url = f"{self.gateway_url}/_wsgate/reload"
         timeout = aiohttp.ClientTimeout(total=GATEWAY_RELOAD_TIMEOUT_S)
         try:
             async with (
@@ -101,20 +162,10 @@ class Reloader:
         return f"{what}{code} reloaded ({len(answer['routes'])} routes)"
 
     async def _synthesize(self) -> None:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "wsgate.local.reload_synth",
-            str(self.targets.template),
-            f"--api-key-source={self.targets.api_key_source}",
-            f"--authorizer-arn={self.targets.authorizer_arn}",
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        _, stderr = await process.communicate()
-        if process.returncode != 0:
-            lines = stderr.decode(errors="replace").strip().splitlines() or ["no output"]
-            raise StepFailedError(f"template not synthesized: {lines[-1]}")
+        try:
+            await self.synthesizer.synthesize()
+        except SynthesisError as error:
+            raise StepFailedError(f"template not synthesized: {error}") from None
 
     async def _service(self) -> str:
         try:

@@ -23,14 +23,13 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ec2_service.socket_handoff import NOTIFY_SOCKET_ENV
-from wsgate.local.processes import Child, Supervisor
-from wsgate.local.reload_standby import ERROR_PREFIX, SERVICE_MODULE, STANDBY_STATUS
+from wsgate.local.processes import Child, Supervisor, python_module, spawn
+from wsgate.local.reload_standby import ERROR_PREFIX, STANDBY_STATUS
 
 READY_TIMEOUT_S = 60.0
 STOP_GRACE_S = 10.0
@@ -52,10 +51,10 @@ def listening_socket(port: int, backlog: int = 1024) -> socket.socket:
     return sock
 
 
-def standby_argv(service_argv: list[str]) -> list[str]:
-    """``python -m ec2_service ARGS`` -> ``python -m wsgate.local.reload_standby ARGS``."""
-    position = service_argv.index(SERVICE_MODULE)
-    return [sys.executable, "-m", "wsgate.local.reload_standby", *service_argv[position + 1 :]]
+def standby_argv(argv: list[str]) -> list[str]:
+    """``python -m MODULE ARGS`` -> ``python -m wsgate.local.reload_standby MODULE ARGS``."""
+    position = argv.index("-m")
+    return python_module("wsgate.local.reload_standby", *argv[position + 1 :])
 
 
 _FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
@@ -115,15 +114,26 @@ class Standby:
     """It said ``STATUS=standby``: the libraries are loaded and SIGUSR1 is safe to send."""
 
     @classmethod
-    def start(cls, supervisor: Supervisor, child: Child) -> Standby:
+    def start(
+        cls, argv: list[str], env: dict[str, str], log_path: Path, pass_fds: tuple[int, ...] = ()
+    ) -> Standby:
+        """A standby for ``python -m MODULE ARGS`` (``argv``), appending to ``log_path``."""
         name = f"wsgate-local-{os.getpid()}-{next(_names)}"
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind("\0" + name)
         notify.setblocking(False)
-        offset = child.log_path.stat().st_size if child.log_path.exists() else 0
-        env = {NOTIFY_SOCKET_ENV: "@" + name}
-        process = supervisor.spawn_successor(child, env, standby_argv(child.argv))
-        return cls(process, notify, child.log_path, offset)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("ab") as log:
+            offset = log.tell()
+            log.write(f"--- wsgate local preparing {argv[argv.index('-m') + 1]} ---\n".encode())
+        env = env | {NOTIFY_SOCKET_ENV: "@" + name}
+        process = spawn(standby_argv(argv), env, log_path, pass_fds)
+        return cls(process, notify, log_path, offset)
+
+    async def go(self, timeout_s: float) -> None:
+        """Run the module now, importing the project as it is on disk."""
+        await self.wait_warm(timeout_s)
+        self.process.send_signal(signal.SIGUSR1)
 
     async def wait_warm(self, timeout_s: float) -> None:
         if not self.warm:
@@ -150,11 +160,14 @@ class Standby:
         finally:
             receive.cancel()
 
-    def failure(self, what: str) -> str:
+    def output(self) -> str:
+        """What was logged since this standby was started (others may have logged too)."""
         with self.log_path.open("rb") as log:
             log.seek(self.log_offset)
-            output = log.read().decode(errors="replace")
-        return f"{error_summary(output)} ({what})"
+            return log.read().decode(errors="replace")
+
+    def failure(self, what: str) -> str:
+        return f"{error_summary(self.output())} ({what})"
 
     async def discard(self) -> None:
         await stop_process(self.process, grace_s=1.0)
@@ -176,7 +189,8 @@ class ServiceReplacer:
     def prepare(self) -> None:
         """Start the next standby now, so it is warm by the time an edit arrives."""
         if self._standby is None or self._standby.process.poll() is not None:
-            self._standby = Standby.start(self.supervisor, self.child())
+            child = self.child()
+            self._standby = Standby.start(child.argv, child.env, child.log_path, child.pass_fds)
 
     async def warm(self) -> None:
         """Start a standby and wait until it has its libraries loaded."""
@@ -192,7 +206,7 @@ class ServiceReplacer:
         try:
             await standby.wait_warm(self.timeout_s)
             started = time.monotonic()
-            standby.process.send_signal(signal.SIGUSR1)
+            await standby.go(self.timeout_s)
             await standby.wait_for(READY, self.timeout_s)
         except BaseException:
             await standby.discard()

@@ -1,10 +1,10 @@
-"""A warm standby for the next service process: libraries imported, project code not yet.
+"""A warm standby for the next service process or synthesis: libraries imported, project not.
 
 Most of a service start is importing Sanic, aiohttp, botocore and pydantic (about 0.5 s of
 the 1.2 s on a laptop); the project's own modules take 40 ms. ``wsgate local --reload`` keeps
-one ``python -m wsgate.local.reload_standby ARGS`` waiting with the libraries loaded; on
-SIGUSR1 it runs ``python -m ec2_service ARGS`` in place, importing the edited files then. The
-libraries never change while the stack runs, so nothing stale is served.
+one ``python -m wsgate.local.reload_standby MODULE ARGS`` waiting with the libraries MODULE
+needs loaded; on SIGUSR1 it runs ``python -m MODULE ARGS`` in place, importing the edited
+files then. The libraries never change while the stack runs, so nothing stale is served.
 
 The handshake uses systemd's notification socket (``NOTIFY_SOCKET``): ``STATUS=standby`` once
 SIGUSR1 is blocked and the libraries are loaded (a signal sent earlier would kill the
@@ -23,25 +23,29 @@ import sys
 import traceback
 
 SERVICE_MODULE = "ec2_service"
+SYNTH_MODULE = "wsgate.local.reload_synth"
 ERROR_PREFIX = "wsgate-reload-error:"
 STANDBY_STATUS = b"STATUS=standby"
-WARM_MODULES = (
-    "sanic",
-    "sanic.worker.loader",
-    "aiohttp",
-    "aiobotocore.session",
-    "aiobotocore.config",
-    "botocore.client",
-    "botocore.auth",
-    "pydantic",
-    "pydantic_settings",
-    "yarl",
-)
-"""Third-party libraries only: importing the project here would serve the code as it was."""
+WARM_MODULES: dict[str, tuple[str, ...]] = {
+    SERVICE_MODULE: (
+        "sanic",
+        "sanic.worker.loader",
+        "aiohttp",
+        "aiobotocore.session",
+        "aiobotocore.config",
+        "botocore.client",
+        "botocore.auth",
+        "pydantic",
+        "pydantic_settings",
+        "yarl",
+    ),
+    SYNTH_MODULE: ("troposphere", "awacs.aws", "cfn_flip", "pydantic", "yaml"),
+}
+"""Third-party libraries only: importing the project here would run the code as it was."""
 
 
-def warm_up() -> None:
-    for name in WARM_MODULES:
+def warm_up(module: str) -> None:
+    for name in WARM_MODULES.get(module, ()):
         importlib.import_module(name)
 
 
@@ -72,14 +76,15 @@ def failure_line(error: BaseException) -> str:
 
 
 def main(argv: list[str]) -> None:
+    module, *args = argv
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-    warm_up()
+    warm_up(module)
     _notify(STANDBY_STATUS)
     signal.sigwait({signal.SIGUSR1})
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
-    sys.argv = [SERVICE_MODULE, *argv]
+    sys.argv = [module, *args]
     try:
-        runpy.run_module(SERVICE_MODULE, run_name="__main__", alter_sys=True)
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as error:
         if error.code not in (None, 0):
             print(f"{ERROR_PREFIX} {failure_line(error)}", flush=True)

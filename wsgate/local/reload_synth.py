@@ -4,7 +4,11 @@ A reload cannot synthesize inside ``wsgate local`` itself: its ``shared`` and ``
 are the ones imported at start, not the edited files. ``python -m wsgate.local.reload_synth``
 imports the project anew, writes the template next to the target and moves it into place only
 when synthesis succeeded, so a broken edit leaves the previous template (and the gateway
-serving it) untouched. A failure is one line on stderr and exit status 1, never a traceback.
+serving it) untouched. A failure is one line and exit status 1, never a traceback.
+
+``wsgate.local.reload.Synthesizer`` runs it from a warm standby (``reload_standby``:
+troposphere and awacs already imported), so a reload pays only for the project's modules. This
+module imports nothing else, for the same reason.
 """
 
 from __future__ import annotations

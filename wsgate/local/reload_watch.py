@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from watchfiles import DefaultFilter, awatch
 
-from wsgate.local.reload import Reloader, ReloadTargets
+from wsgate.local.reload import Reloader, Synthesizer
 from wsgate.local.reload_plan import plan_for, watched_dirs
 from wsgate.local.reload_service import ServiceReplacer, Swapped
 from wsgate.local.watchdog import PREFIX
@@ -43,24 +43,20 @@ def project_root() -> Path:
     return Path(shared.__file__).resolve().parent.parent
 
 
-async def watch(
-    root: Path, reloader: Reloader, watching: asyncio.Event, service: ServiceReplacer
-) -> None:
+async def watch(root: Path, reloader: Reloader, watching: asyncio.Event) -> None:
     """Apply a plan per batch of changes under ``root``, until cancelled.
 
     ``watching`` is set once events are being recorded and the service's standby is warm, so
     no edit made after it is missed or waits for a cold start.
     """
     try:
-        await _watch(root, reloader, watching, service)
+        await _watch(root, reloader, watching)
     finally:
-        await service.close()
+        await reloader.close()
 
 
-async def _watch(
-    root: Path, reloader: Reloader, watching: asyncio.Event, service: ServiceReplacer
-) -> None:
-    await service.warm()
+async def _watch(root: Path, reloader: Reloader, watching: asyncio.Event) -> None:
+    await reloader.warm()
     async for changes in awatch(
         *watched_dirs(root),
         watch_filter=DefaultFilter(),
@@ -91,16 +87,21 @@ async def start_reloading(stack: LocalStack) -> asyncio.Task[None]:
         info.pids = {c.name: c.process.pid for c in stack.supervisor.children}
         stack.write_state()
 
-    targets = ReloadTargets(
-        template=Path(info.template),
-        api_key_source=stack.options.api_key_source,
-        authorizer_arn=LOCAL_AUTHORIZER_ARN,
-        gateway_url=f"http://{urlsplit(info.websocket_url).netloc}",
+    synthesizer = Synthesizer(
+        Path(info.template),
+        stack.options.api_key_source,
+        LOCAL_AUTHORIZER_ARN,
+        stack.supervisor.log_dir / "synth.log",
     )
-    service = ServiceReplacer(stack.supervisor)
-    reloader = Reloader(targets, service, stack.echo, swapped)
+    reloader = Reloader(
+        f"http://{urlsplit(info.websocket_url).netloc}",
+        synthesizer,
+        ServiceReplacer(stack.supervisor),
+        stack.echo,
+        swapped,
+    )
     watching = asyncio.Event()
-    task = asyncio.create_task(watch(root, reloader, watching, service))
+    task = asyncio.create_task(watch(root, reloader, watching))
     ready = asyncio.create_task(watching.wait())
     await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
     if task.done():
