@@ -330,3 +330,20 @@ async def test_every_message_sent_during_a_service_replacement_is_answered(
     assert all(a.get("message") == "Internal server error" for a in errors), errors
     MEASURED["error frames during a replacement"] = len(errors)
     MEASURED["messages during a replacement"] = sent
+
+
+async def test_a_burst_of_writes_is_one_reload(stack: RunningStack, project: Path) -> None:
+    """Editors write a file several times when saving: one reload, not one per write."""
+    lines_before = len(await _settled(stack))
+    handlers = project / "ec2_service" / "handlers.py"
+    original = handlers.read_text()
+    for n in range(3):
+        handlers.write_text(original + f"\n# saved {n}\n")
+        await asyncio.sleep(0.02)
+    WRITES[0] += 1
+    lines = await _settled(stack)
+    handlers.write_text(original)
+    WRITES[0] += 1
+    await _settled(stack)
+    await asyncio.sleep(1.0)  # a late second batch would show up here
+    assert len(_reload_lines(stack)) == lines_before + 2, lines[lines_before:]
