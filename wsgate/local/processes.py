@@ -213,7 +213,8 @@ def _spawn(
     with log_path.open(mode) as log_file:
         return subprocess.Popen(
             list(argv),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            # NOTIFY_SOCKET is systemd's for wsgate local itself; a child gets one only if given.
+            env={**_inherited_env(), "PYTHONUNBUFFERED": "1", **env},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -229,6 +230,10 @@ def spawn(
     """A process like the supervised ones (own group, dies with us, output appended to
     ``log_path``) that the caller manages itself: a reload's standby."""
     return _spawn(argv, env, log_path, "ab", pass_fds)
+
+
+def _inherited_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
 
 
 def python_module(module: str, *args: str) -> list[str]:
