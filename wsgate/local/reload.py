@@ -79,9 +79,10 @@ class Synthesizer:
             code = await asyncio.to_thread(standby.process.wait, self.timeout_s)
         except subprocess.TimeoutExpired:
             code = None
+        except ServiceSwapError as error:  # the standby died before it could run
+            raise SynthesisError(str(error)) from None
         finally:
             await standby.discard()
-            self.prepare()
         if code != 0:
             output = standby.output()
             what = "timed out" if code is None else f"exit code {code}"
@@ -125,6 +126,9 @@ class Reloader:
         if plan.restart_service:
             steps.append(self._service())
         outcomes = await asyncio.gather(*steps, return_exceptions=True)
+        # The next standbys only now: warming up would compete with this reload for the CPU.
+        self.synthesizer.prepare()
+        self.service.prepare()
         failed = [o for o in outcomes if isinstance(o, BaseException)]
         for outcome in failed:
             if not isinstance(outcome, StepFailedError):

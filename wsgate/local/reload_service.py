@@ -199,7 +199,10 @@ class ServiceReplacer:
         await self._standby.wait_warm(self.timeout_s)
 
     async def swap(self) -> Swapped:
-        """Run the current code in the standby; replace the service once it is ready."""
+        """Run the current code in the standby; replace the service once it is ready.
+
+        The next standby is the caller's to :meth:`prepare` once the reload is over: warming
+        up while the new service starts would compete with it for the CPU."""
         self.prepare()
         standby, self._standby = self._standby, None
         assert standby is not None
@@ -210,15 +213,12 @@ class ServiceReplacer:
             await standby.wait_for(READY, self.timeout_s)
         except BaseException:
             await standby.discard()
-            self.prepare()
             raise
         ready_s = time.monotonic() - started
         standby.notify.close()
         child = self.child()
         old, child.process, child.started_at = child.process, standby.process, time.monotonic()
         await stop_process(old)
-        # Only now: a standby warming up would compete for the CPU with the starting service.
-        self.prepare()
         return Swapped(old.pid, standby.process.pid, ready_s)
 
     async def close(self) -> None:
