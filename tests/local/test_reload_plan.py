@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -145,8 +146,9 @@ def test_failure_line_names_the_project_file_and_line(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("module", list(WARM_MODULES))
-def test_the_standby_imports_no_project_code(module: str) -> None:
-    """What the standby loads before SIGUSR1 must not be the code a reload replaces."""
+def test_the_standby_loads_its_libraries_and_no_project_code(module: str) -> None:
+    """What the standby loads before SIGUSR1 is its libraries, never the code a reload
+    replaces."""
     probe = (
         "import sys\n"
         "from wsgate.local.reload_standby import warm_up\n"
@@ -154,9 +156,12 @@ def test_the_standby_imports_no_project_code(module: str) -> None:
         f"warm_up({module!r})\n"
         "loaded = {m.split('.')[0] for m in set(sys.modules) - before}\n"
         "print(sorted(loaded & {'shared', 'ec2_service', 'chalice_app', 'infra'}))\n"
+        "print(sorted(set(sys.modules) - before))\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
-    assert result.stdout.strip() == "[]"
+    project, libraries = result.stdout.splitlines()
+    assert project == "[]"
+    assert set(WARM_MODULES[module]) <= set(ast.literal_eval(libraries))  # what makes the standby warm
     assert all(name.split(".")[0] not in PACKAGE_PLANS for name in WARM_MODULES[module])
