@@ -163,5 +163,6 @@ def test_the_standby_loads_its_libraries_and_no_project_code(module: str) -> Non
     )
     project, libraries = result.stdout.splitlines()
     assert project == "[]"
-    assert set(WARM_MODULES[module]) <= set(ast.literal_eval(libraries))  # what makes the standby warm
+    # The libraries loaded are what makes the standby warm.
+    assert set(WARM_MODULES[module]) <= set(ast.literal_eval(libraries))
     assert all(name.split(".")[0] not in PACKAGE_PLANS for name in WARM_MODULES[module])
