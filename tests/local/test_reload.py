@@ -25,7 +25,7 @@ from websockets.exceptions import InvalidStatus
 from shared.client_messages import MAX_MESSAGE_CHARS
 from shared.routes import ROUTES
 from tests.local.conftest import RunningStack, start_local, stop_local
-from tests.local.supervision_helpers import current_facts
+from tests.local.supervision_helpers import current_facts, kill_and_wait_for_restart
 from wsgate.local.reload_plan import PACKAGE_PLANS
 
 RELOAD_LIMIT_S = 2.0
@@ -347,3 +347,28 @@ async def test_a_burst_of_writes_is_one_reload(stack: RunningStack, project: Pat
     handlers.write_text(original)
     WRITES[0] += 1
     await _settled(stack)
+
+
+async def test_a_crash_restart_keeps_the_socket_and_reloads_go_on(
+    stack: RunningStack, project: Path
+) -> None:
+    """The watchdog restarts a killed service on the same inherited socket (requests wait in
+    its backlog meanwhile), and the next edit still replaces the restarted process."""
+    await _settled(stack)
+    marker = f"after-crash-{time.time_ns()}"
+    edit = Edit(
+        project / "ec2_service" / "handlers.py",
+        "HELP_FRAME = frames.help_frame()",
+        f'HELP_FRAME = b\'{{"type":"help","marker":"{marker}"}}\'',
+    )
+    async with connect(stack.facts["websocketUrl"], additional_headers=_headers(stack)) as alice:
+        connection_id = await _open_id(alice)
+        restarted = await asyncio.to_thread(kill_and_wait_for_restart, stack, "service")
+        await _until(alice, UNROUTED, lambda a: a.get("type") == "help", time.monotonic())
+        await _until(alice, UNROUTED, lambda a: a.get("marker") == marker, edit.apply())
+        await _settled(stack)  # local.json is rewritten before the reload line is printed
+        assert int(current_facts(stack)["pids"]["service"]) != restarted
+        edit.undo()
+        await _settled(stack)
+        assert await _open_id(alice) == connection_id
+    assert f"wsgate local: service is back (pid {restarted})" in stack.output()
