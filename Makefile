@@ -52,7 +52,7 @@ artifact: install
 	$(BIN)/wsgate build --architecture $(ARCH) -o dist
 
 run: install
-	$(BIN)/wsgate local $(ARGS)
+	$(BIN)/wsgate local --reload $(ARGS)
 
 test: install node tools wheelhouses
 	$(BIN)/python -m pytest -rs

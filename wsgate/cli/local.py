@@ -137,6 +137,13 @@ def banner(info: LocalStackInfo) -> str:
     help="Restarts in a row of a service or moto that dies within 30 s of starting; one more "
     "crash stops the stack.",
 )
+@click.option(
+    "--reload/--no-reload",
+    default=False,
+    show_default=True,
+    help="Apply edits to shared/, ec2_service/, chalice_app/ and infra/ while running, keeping "
+    "every WebSocket open (make run turns it on). Needs --workers 1.",
+)
 @click.pass_context
 def local(
     ctx: click.Context,
@@ -160,6 +167,7 @@ def local(
     log_level: str,
     persist: bool,
     max_restarts: int,
+    reload: bool,
 ) -> None:
     """Run DynamoDB (moto), the service, the gateway and a browser chat on 127.0.0.1.
 
@@ -186,6 +194,12 @@ def local(
         parameters=parameters,
         api_key_source=api_key_source,
     )
+    if reload and workers != 1:
+        raise click.BadParameter(
+            "--reload hands the service's socket to one process at a time; use --workers 1 "
+            "or --no-reload",
+            param_hint="--workers",
+        )
     options = LocalOptions(
         gateway_port=gateway_port,
         service_port=service_port,
@@ -204,6 +218,7 @@ def local(
         persist=persist,
         restart_policy=RestartPolicy(max_restarts=max_restarts),
         events=EventOutput(quiet, "json" if log_format == "json" else "text", sys.stdout.isatty()),
+        reload=reload,
     )
     with LocalStack(options, echo=click.echo) as stack:
         try:

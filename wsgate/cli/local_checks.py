@@ -1,7 +1,7 @@
 """``wsgate local``'s flags, checked before anything starts (no moto left behind a bad flag).
 
 Template parameters are checked against the template ``wsgate local`` serves, synthesized the
-same way (:func:`wsgate.local.stack.local_synth_options`); the token secret against the
+same way (:func:`wsgate.local.reload_synth.local_synth_options`); the token secret against the
 minimum the token code enforces; seed users against the user-id rule of the whole stack.
 """
 
@@ -29,7 +29,8 @@ def check_local_flags(
 ) -> None:
     """Raise a one-line usage error for the first flag the stack would fail on."""
     from infra.template import synthesize
-    from wsgate.local.stack import local_synth_options
+    from wsgate.local.reload_synth import local_synth_options
+    from wsgate.local.stack import LOCAL_AUTHORIZER_ARN
 
     for user in users:
         check_user_id(user, "--seed-users")
@@ -44,5 +45,5 @@ def check_local_flags(
     if api_key is not None:
         values[API_KEY_PARAMETER] = api_key
         flags[API_KEY_PARAMETER] = "--api-key"
-    template = synthesize(local_synth_options(api_key_source))
+    template = synthesize(local_synth_options(api_key_source, LOCAL_AUTHORIZER_ARN))
     check_parameters(template, values, flags)

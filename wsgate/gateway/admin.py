@@ -9,6 +9,9 @@ pushing to or closing a connection goes through ``@connections``, as in AWS.
 * ``GET /_wsgate/events``: Server-Sent Events; the ring buffer first (after ``?after=SEQ`` or
   ``Last-Event-ID``), then live events.
 * ``GET /_wsgate/usage``: stage/route token buckets and each usage plan's bucket and quota.
+
+One route changes the gateway, for ``wsgate local --reload``: ``POST /_wsgate/reload`` re-reads
+its own template (``wsgate.gateway.reload``); it never touches a connection.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from aiohttp import web
 
 from wsgate.gateway.connections import Connection
 from wsgate.gateway.events import EventBus, GatewayEvent, Subscription
+from wsgate.gateway.reload import mount_reload
 from wsgate.gateway.template_loader import UsagePlan
 from wsgate.gateway.throttling import StageThrottle, TokenBucket, UsagePlans, quota_window
 
@@ -190,3 +194,4 @@ def mount_admin(app: web.Application, gateway: Gateway) -> None:
     app.router.add_get(f"{ADMIN_PREFIX}/connections", connections)
     app.router.add_get(f"{ADMIN_PREFIX}/events", events)
     app.router.add_get(f"{ADMIN_PREFIX}/usage", usage)
+    mount_reload(app, gateway)

@@ -92,8 +92,10 @@ def function_environment(spec: FunctionSpec) -> dict[str, str]:
 
 
 class _Worker:
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, generation: int = 0) -> None:
         self.process = process
+        self.generation = generation
+        """The runtime's code generation this worker imported (see ``LambdaRuntime.retire``)."""
 
     async def invoke(self, request: dict[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -127,6 +129,8 @@ class LambdaRuntime:
         self._all: set[_Worker] = set()
         self.gateway_url: str | None = None
         """The local gateway's base URL: functions' ``@connections`` calls are sent there."""
+        self.generation = 0
+        """Bumped when the functions' code changed: older workers are not reused."""
 
     async def _worker(self, spec: FunctionSpec) -> _Worker:
         idle = self._idle.setdefault(spec.arn, [])
@@ -147,7 +151,7 @@ class LambdaRuntime:
             env=function_environment(spec),
             cwd=spec.code_dirs[0] if spec.code_dirs else None,
         )
-        worker = _Worker(process)
+        worker = _Worker(process, self.generation)
         self._all.add(worker)
         return worker
 
@@ -176,10 +180,10 @@ class LambdaRuntime:
         except BaseException:
             await self._discard(worker)
             raise
-        if worker.process.returncode is None:
+        if worker.process.returncode is None and worker.generation == self.generation:
             self._idle.setdefault(spec.arn, []).append(worker)
         else:
-            self._all.discard(worker)
+            await self._discard(worker)
         if "error" in answer:
             return Invocation(error=answer["error"])
         return Invocation(result=answer.get("result"))
@@ -187,6 +191,16 @@ class LambdaRuntime:
     async def _discard(self, worker: _Worker) -> None:
         self._all.discard(worker)
         await worker.kill()
+
+    async def retire(self) -> int:
+        """The code changed: stop idle workers now, busy ones when their invocation ends, so
+        the next invocation starts a worker that imports the new code; how many were idle."""
+        self.generation += 1
+        idle = [worker for workers in self._idle.values() for worker in workers]
+        self._idle = {}
+        for worker in idle:
+            await self._discard(worker)
+        return len(idle)
 
     async def close(self) -> None:
         """Stop every worker (the gateway is stopping)."""

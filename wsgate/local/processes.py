@@ -79,6 +79,8 @@ class Child:
     started_at: float = field(default_factory=time.monotonic)
     ready_timeout_s: float = 60.0
     """How long a restart may take to answer before it counts as failed."""
+    pass_fds: tuple[int, ...] = ()
+    """Descriptors the child inherits at their own numbers (a listening socket it serves)."""
 
     def uptime_s(self) -> float:
         return time.monotonic() - self.started_at
@@ -99,11 +101,19 @@ class Supervisor:
     children: list[Child] = field(default_factory=list)
 
     def start(
-        self, name: str, argv: Sequence[str], env: dict[str, str], ready_url: str | None = None
+        self,
+        name: str,
+        argv: Sequence[str],
+        env: dict[str, str],
+        ready_url: str | None = None,
+        pass_fds: tuple[int, ...] = (),
     ) -> Child:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        child = Child(name, _spawn(argv, env, log_path, "wb"), log_path, list(argv), env, ready_url)
+        log_path.write_bytes(b"")
+        # Appending, so a successor (a reload) writing to the same file is never overwritten.
+        process = _spawn(argv, env, log_path, "ab", pass_fds)
+        child = Child(name, process, log_path, list(argv), env, ready_url, pass_fds=pass_fds)
         self.children.append(child)
         return child
 
@@ -112,7 +122,7 @@ class Supervisor:
         _kill_group(child.process.pid)  # what the dead leader left behind
         with child.log_path.open("ab") as log:
             log.write(f"--- wsgate local restarted {child.name} ---\n".encode())
-        child.process = _spawn(child.argv, child.env, child.log_path, "ab")
+        child.process = _spawn(child.argv, child.env, child.log_path, "ab", child.pass_fds)
         child.started_at = time.monotonic()
 
     async def await_ready(self, child: Child, timeout_s: float | None = None) -> None:
@@ -194,18 +204,36 @@ def _kill_group(leader_pid: int, timeout_s: float = 5.0) -> None:
 
 
 def _spawn(
-    argv: Sequence[str], env: dict[str, str], log_path: Path, mode: str
+    argv: Sequence[str],
+    env: dict[str, str],
+    log_path: Path,
+    mode: str,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     with log_path.open(mode) as log_file:
         return subprocess.Popen(
             list(argv),
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            # NOTIFY_SOCKET is systemd's for wsgate local itself; a child gets one only if given.
+            env={**_inherited_env(), "PYTHONUNBUFFERED": "1", **env},
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=_die_with_parent,
+            pass_fds=pass_fds,
         )
+
+
+def spawn(
+    argv: Sequence[str], env: dict[str, str], log_path: Path, pass_fds: tuple[int, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """A process like the supervised ones (own group, dies with us, output appended to
+    ``log_path``) that the caller manages itself: a reload's standby."""
+    return _spawn(argv, env, log_path, "ab", pass_fds)
+
+
+def _inherited_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "NOTIFY_SOCKET"}
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -19,6 +19,7 @@ import contextlib
 import json
 import secrets
 import signal
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -48,6 +49,9 @@ from wsgate.local.processes import (
     free_port,
     python_module,
 )
+from wsgate.local.reload_service import listening_socket
+from wsgate.local.reload_synth import write_template
+from wsgate.local.reload_watch import start_reloading, stop_reloading
 from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
 from wsgate.local.state import DEFAULT_NAME, EVENTS_FILE, ensure_unused
@@ -56,7 +60,7 @@ from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
 
 if TYPE_CHECKING:
-    from infra.options import SynthOptions
+    pass
 
 RESTARTABLE = frozenset({"moto", "service"})
 """Children restarted when they die. Not the gateway: its connections would be gone anyway."""
@@ -98,6 +102,8 @@ class LocalOptions:
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
     events: EventOutput = field(default_factory=EventOutput)
     """How the gateway's events are printed while the stack runs (``--quiet``...)."""
+    reload: bool = False
+    """Apply edits to the project while running, keeping WebSockets open (``reload_watch``)."""
 
 
 @dataclass
@@ -143,6 +149,7 @@ class LocalStack:
         self.info: LocalStackInfo | None = None
         self._minter: TokenMinter | None = None
         self._provision: Callable[[], None] | None = None
+        self._service_socket: socket.socket | None = None
 
     def __enter__(self) -> LocalStack:
         return self
@@ -276,11 +283,8 @@ class LocalStack:
 
     def _synthesize(self) -> Path:
         """What ``wsgate synth`` writes for the default settings, with the key source chosen."""
-        from infra.template import synthesize
-
         template_path = self.state_dir / "template.json"
-        options = local_synth_options(self.options.api_key_source)
-        template_path.write_text(json.dumps(synthesize(options), indent=2) + "\n")
+        write_template(template_path, self.options.api_key_source, LOCAL_AUTHORIZER_ARN)
         return template_path
 
     def _parameters(
@@ -329,7 +333,13 @@ class LocalStack:
             "--workers",
             str(self.options.service_workers),
         )
-        child = self.supervisor.start("service", argv, env)
+        pass_fds: tuple[int, ...] = ()
+        if self.options.reload:
+            # The stack keeps the port bound, so a reload can hand it to a new process.
+            self._service_socket = listening_socket(port)
+            pass_fds = (self._service_socket.fileno(),)
+            argv += ["--fd", str(pass_fds[0])]
+        child = self.supervisor.start("service", argv, env, pass_fds=pass_fds)
         self.supervisor.wait_ready(child, f"http://127.0.0.1:{port}/health")
 
     def _start_gateway(
@@ -414,6 +424,7 @@ class LocalStack:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        reloading = await start_reloading(self) if self.options.reload else None
         self.write_state()
         watchdog = Watchdog(
             self.supervisor,
@@ -435,25 +446,18 @@ class LocalStack:
             for task in (watching, stopping, printing):
                 task.cancel()
             await asyncio.gather(watching, stopping, printing, return_exceptions=True)
+            await stop_reloading(reloading)
             await runner.cleanup()
 
     def stop(self) -> None:
         started = time.monotonic()
         self.supervisor.stop()
+        if self._service_socket is not None:
+            self._service_socket.close()
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / "local.json").unlink()
         if self.info is not None:
             self.echo(f"stopped in {time.monotonic() - started:.1f}s")
-
-
-def local_synth_options(api_key_source: str) -> SynthOptions:
-    """What ``wsgate synth`` is told for the local stack: its flags are checked against this."""
-    from infra.options import SynthOptions
-
-    return SynthOptions(
-        api_key_source=api_key_source,  # type: ignore[arg-type]
-        authorizer_arn=LOCAL_AUTHORIZER_ARN,
-    )
 
 
 _SECRET_PARAM = "/wsgate/token-secret"
