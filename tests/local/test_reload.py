@@ -275,8 +275,8 @@ async def test_an_authorizer_edit_applies_to_the_next_connect_only(
     """``chalice_app``: the gateway imports the authorizer again; open sockets are untouched."""
     url, headers = stack.facts["websocketUrl"], _headers(stack)
     edit = Edit(
-        project / "chalice_app" / "app.py",
-        "return auth.authorize(event, default_ring())",
+        project / "chalice_app" / "chalicelib" / "authorizer_handler.py",
+        "return authorize(event, default_ring())",
         'raise Exception("Unauthorized")',
     )
     await _settled(stack)
