@@ -131,7 +131,7 @@ def test_the_local_gateway_runs_the_module_lambda_runs() -> None:
     ``module:attribute`` spec; it must name the function Chalice deploys, not a copy."""
     from wsgate.cli.gateway import gateway
     from wsgate.gateway.authorizer import load_function
-    from wsgate.gateway.server import DEFAULT_AUTHORIZER
+    from wsgate.gateway.config import DEFAULT_AUTHORIZER
 
     (cli_default,) = [p.default for p in gateway.params if p.name == "authorizer"]
     module, _, name = handler_string("authorizer").rpartition(".")

@@ -119,4 +119,6 @@ def test_make_run_passes_args() -> None:
         cwd=root,
         timeout=60,
     )
-    assert done.stdout.strip().splitlines()[-1].endswith("wsgate local --reload --gateway-port 3101")
+    assert (
+        done.stdout.strip().splitlines()[-1].endswith("wsgate local --reload --gateway-port 3101")
+    )

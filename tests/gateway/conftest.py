@@ -12,7 +12,8 @@ import pytest
 from aiohttp import web
 
 from tests.gateway.templates import KEY
-from wsgate.gateway.server import GatewayConfig, RunningGateway, start_gateway
+from wsgate.gateway.config import GatewayConfig
+from wsgate.gateway.running import RunningGateway, start_gateway
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:auth"
 

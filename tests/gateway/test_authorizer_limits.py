@@ -16,7 +16,8 @@ from websockets.asyncio.client import connect
 from tests.gateway.conftest import ARN, Backend
 from tests.gateway.templates import KEY, http_api
 from wsgate.gateway.authorizer import RESULT_LIMIT_BYTES, interpret, result_size
-from wsgate.gateway.server import GatewayConfig, start_gateway
+from wsgate.gateway.config import GatewayConfig
+from wsgate.gateway.running import start_gateway
 
 KEYED = {"x-api-key": KEY}
 

@@ -28,8 +28,9 @@ from tests.gateway.conftest import (  # noqa: F401
 )
 from tests.gateway.templates import KEY, http_api
 from tests.support.connections_endpoint import signed_headers
+from wsgate.gateway.config import GatewayConfig
 from wsgate.gateway.events import EventBus, EventKind
-from wsgate.gateway.server import GatewayConfig, start_gateway
+from wsgate.gateway.running import start_gateway
 
 KEYED = {"x-api-key": KEY}
 

@@ -17,7 +17,7 @@ from chalice_app.chalicelib.ops import RESUME_START
 from shared.connections_table import PARTITION_KEY, USER_ATTRIBUTE
 from shared.names import StackNames
 from tests.local.conftest import RunningStack
-from wsgate.local.stack import STACK_NAME
+from wsgate.local.stack_options import STACK_NAME
 
 RECEIVE_TIMEOUT_S = 15.0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.local.conftest import start_local, stop_local
 from wsgate.cli.local import banner
 from wsgate.local.processes import ensure_port_free
-from wsgate.local.stack import LocalStackInfo
+from wsgate.local.stack_options import LocalStackInfo
 
 
 def test_a_taken_port_fails_fast_with_the_flag_to_change(tmp_path: Path) -> None:

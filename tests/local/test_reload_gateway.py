@@ -31,9 +31,10 @@ from tests.gateway.conftest import (  # noqa: F401
     backend,
 )
 from tests.gateway.templates import API, KEY, http_api, http_integration
+from wsgate.gateway.config import GatewayConfig
 from wsgate.gateway.lambda_runtime import FunctionSpec, LambdaRuntime
 from wsgate.gateway.reload import RELOAD_PATH, fresh_modules
-from wsgate.gateway.server import GatewayConfig, RunningGateway, start_gateway
+from wsgate.gateway.running import RunningGateway, start_gateway
 
 KEYED = {"x-api-key": KEY}
 INVALID = "Invalid request body"

@@ -71,7 +71,7 @@ def instances_needed(rate: float, cpu_ms_per_message: float, plan: CapacityPlan)
 
 def per_member_ms(rows: dict[int, dict[str, Any]]) -> float | None:
     """CPU per additional member: the least-squares slope of CPU per message over room size."""
-    points = [(room, row["cpu_ms_per_message"]) for room, row in rows.items()]
+    points = [(room, float(row["cpu_ms_per_message"])) for room, row in rows.items()]
     if len(points) < 2:
         return None
     mean_x = sum(x for x, _ in points) / len(points)

@@ -37,7 +37,8 @@ from wsgate.bench.processes import (
 from wsgate.bench.push_clients import compare as compare_push_clients
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS
 from wsgate.local.processes import Child, Supervisor, free_port, python_module
-from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
+from wsgate.local.stack import LocalStack
+from wsgate.local.stack_options import LocalOptions, LocalStackInfo
 
 STORE_CALLS_PER_CHAT_MESSAGE = 2
 """``sendmessage``: GetItem (the sender's room) + Query (the room's members)."""

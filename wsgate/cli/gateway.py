@@ -140,8 +140,9 @@ def gateway(
     events_file: Path | None,
 ) -> None:
     """Serve TEMPLATE's WebSocket API on 127.0.0.1, like API Gateway would."""
+    from wsgate.gateway.config import GatewayConfig
     from wsgate.gateway.intrinsics import UnsupportedTemplateError
-    from wsgate.gateway.server import GatewayConfig, start_gateway
+    from wsgate.gateway.running import start_gateway
 
     parameters = parse_parameters(params)
     try:

@@ -48,7 +48,7 @@ def _local(function: str, payload: Any, name: str | None, state_dir: Path | None
         is_usage_request,
     )
     from wsgate.local.lambda_env import lambda_environment
-    from wsgate.local.stack import STACK_NAME
+    from wsgate.local.stack_options import STACK_NAME
 
     target = find_target(function)
     _check(target, payload)

@@ -21,7 +21,8 @@ from wsgate.cli.template_parameters import parse_parameters
 from wsgate.local.event_terminal import EventOutput
 from wsgate.local.processes import PortInUseError, StartupError
 from wsgate.local.restart_policy import RestartPolicy
-from wsgate.local.stack import LocalOptions, LocalStack, LocalStackInfo
+from wsgate.local.stack import LocalStack
+from wsgate.local.stack_options import LocalOptions, LocalStackInfo
 from wsgate.local.state import DEFAULT_NAME, StackStateError, state_dir_for
 
 

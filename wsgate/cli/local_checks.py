@@ -30,7 +30,7 @@ def check_local_flags(
     """Raise a one-line usage error for the first flag the stack would fail on."""
     from infra.template import synthesize
     from wsgate.local.reload_synth import local_synth_options
-    from wsgate.local.stack import LOCAL_AUTHORIZER_ARN
+    from wsgate.local.stack_options import LOCAL_AUTHORIZER_ARN
 
     for user in users:
         check_user_id(user, "--seed-users")

@@ -64,13 +64,21 @@ class Handshake:
         return self.response.status_code == 101
 
 
+_DEFLATE = ServerPerMessageDeflateFactory(compress_settings={"memLevel": 5})
+"""What the handshake answers is unchanged (no window-size parameters are imposed on clients),
+but the compressor's hash table is 8 KiB instead of zlib's default 64 KiB, all of it touched
+when a connection is accepted: with browsers offering deflate on every connection, that was
+most of an idle connection's memory. ``memLevel`` 5 is what the websockets library's own
+servers use (``enable_server_permessage_deflate``)."""
+
+
 def negotiate(path: str, headers: Mapping[str, str]) -> Handshake:
     """Validate the upgrade (RFC 6455 section 4.2.1) and negotiate permessage-deflate.
 
     Nothing is written: the gateway runs its ``$connect`` checks between this and
     :func:`upgrade`, as API Gateway decides before answering the handshake.
     """
-    protocol = ServerProtocol(extensions=[ServerPerMessageDeflateFactory()])
+    protocol = ServerProtocol(extensions=[_DEFLATE])
     relevant = [(k, v) for k, v in headers.items() if k.lower() in _HANDSHAKE_HEADERS]
     try:
         request = Request(path, Headers(relevant))

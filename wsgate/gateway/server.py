@@ -12,16 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from shared.names import API_KEY_FROM_AUTHORIZER, GATEWAY_PORT
-from wsgate.gateway import errors, lambda_runtime, limits
+from shared.names import API_KEY_FROM_AUTHORIZER
+from wsgate.gateway import errors, limits
 from wsgate.gateway.admin import mount_admin
 from wsgate.gateway.authorizer import (
     AuthorizerFunction,
@@ -30,13 +27,12 @@ from wsgate.gateway.authorizer import (
     missing_identity,
     request_event,
 )
+from wsgate.gateway.config import GatewayConfig
 from wsgate.gateway.connect_attempt import ConnectAttempt, ConnectRefused
 from wsgate.gateway.connections import Connection, ConnectionRegistry
-from wsgate.gateway.event_file import EventFile
 from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.frames import negotiate, upgrade
-from wsgate.gateway.http_edge import HANDLER_OPTIONS, listen
 from wsgate.gateway.ids import aws_id
 from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
@@ -48,43 +44,6 @@ from wsgate.gateway.sigv4 import SigV4Verifier
 from wsgate.gateway.template_loader import Integration, Route, WebSocketApiConfig, load_api
 from wsgate.gateway.throttling import KeyVerdict, StageThrottle, UsagePlans
 from wsgate.gateway.validation import RequestValidator
-from wsgate.local.aws_resources import LOCAL_CREDENTIALS
-
-DEFAULT_AUTHORIZER = "chalice_app.chalicelib.authorizer_handler:authorizer"
-
-
-@dataclass
-class GatewayConfig:
-    """How to run one template locally."""
-
-    template: Path | Mapping[str, Any]
-    backend: str | None = None
-    host: str = "127.0.0.1"
-    port: int = GATEWAY_PORT
-    parameters: dict[str, str] = field(default_factory=dict)
-    authorizer: str = DEFAULT_AUTHORIZER
-    """``module:attribute`` called for any authorizer whose ARN is not in ``authorizers``."""
-    authorizers: dict[str, AuthorizerFunction] = field(default_factory=dict)
-    frame_limit: int = limits.FRAME_LIMIT_BYTES
-    """Checked per frame, in bytes."""
-    message_limit: int = limits.MESSAGE_LIMIT_BYTES
-    """Checked over all the frames of a message, in bytes."""
-    message_concurrency: int = limits.MESSAGE_CONCURRENCY
-    send_queue_bytes: int = limits.SEND_QUEUE_BYTES
-    idle_timeout_s: float = 600.0
-    max_duration_s: float = 7200.0
-    log_level: str | None = None
-    """Overrides the stage's ``LoggingLevel`` (OFF / ERROR / INFO)."""
-    connections_credentials: dict[str, str] | None = field(
-        default_factory=lambda: {
-            LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"]: LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]
-        }
-    )
-    """Access key id -> secret key whose SigV4 signatures ``@connections`` accepts (the local
-    stack's credentials by default); None accepts unsigned requests, for explicit opt-out."""
-    admin: bool = False
-    events_file: Path | None = None
-    """Also append every event to this file as JSON lines (``wsgate local``'s state directory)."""
 
 
 class Gateway:
@@ -464,51 +423,3 @@ class Gateway:
 
     async def _forbidden(self, request: web.Request) -> web.Response:
         return web.json_response({"message": "Forbidden"}, status=403)
-
-
-@dataclass
-class RunningGateway:
-    gateway: Gateway
-    runner: web.AppRunner
-    listener: asyncio.Server
-    port: int
-    sweeper: asyncio.Task[None]
-    event_file: EventFile | None = None
-
-    @property
-    def url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/{self.gateway.api.stage.name}"
-
-    @property
-    def connections_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/{self.gateway.api.stage.name}"
-
-    async def close(self) -> None:
-        self.sweeper.cancel()
-        self.listener.close()
-        for connection in list(self.gateway.registry.connections.values()):
-            connection.close(errors.CLOSE_GOING_AWAY, "Gateway stopping")
-        for pump in list(self.gateway.pumps):
-            pump.cancel()
-        await self.runner.cleanup()
-        if self.gateway.session is not None:
-            await self.gateway.session.close()
-        await lambda_runtime.close()
-        if self.event_file is not None:
-            self.event_file.close()
-
-
-async def start_gateway(config: GatewayConfig) -> RunningGateway:
-    """Load the template, bind the port, and serve until ``close()``."""
-    gateway = Gateway(config)
-    runner = web.AppRunner(gateway.application(), handle_signals=False, **HANDLER_OPTIONS)
-    await runner.setup()
-    listener = await listen(runner, config.host, config.port)
-    port = int(listener.sockets[0].getsockname()[1])
-    sweeper = asyncio.create_task(gateway.sweep())
-    lambda_runtime.runtime().gateway_url = f"http://127.0.0.1:{port}"
-    event_file = None
-    if config.events_file is not None:
-        event_file = EventFile(config.events_file)
-        gateway.events.add_sink(event_file)
-    return RunningGateway(gateway, runner, listener, port, sweeper, event_file)

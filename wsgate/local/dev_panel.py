@@ -27,7 +27,7 @@ from shared.names import ROOM_INDEX
 from wsgate.local.aws_resources import LOCAL_CREDENTIALS, AwsTarget
 
 if TYPE_CHECKING:
-    from wsgate.local.stack import LocalStackInfo
+    from wsgate.local.stack_options import LocalStackInfo
 
 ADMIN_PATH = "/_wsgate"
 T = TypeVar("T")

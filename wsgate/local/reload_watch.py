@@ -77,7 +77,7 @@ async def _watch(root: Path, reloader: Reloader, watching: asyncio.Event) -> Non
 
 async def start_reloading(stack: LocalStack) -> asyncio.Task[None]:
     """Watch the project for ``stack``; returns once the watcher records events."""
-    from wsgate.local.stack import LOCAL_AUTHORIZER_ARN
+    from wsgate.local.stack_options import LOCAL_AUTHORIZER_ARN
 
     assert stack.info is not None
     info = stack.info

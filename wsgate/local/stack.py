@@ -22,9 +22,7 @@ import signal
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from botocore.exceptions import BotoCoreError, ClientError
@@ -34,11 +32,9 @@ from shared import names
 from wsgate.local.aws_resources import (
     LOCAL_CREDENTIALS,
     AwsTarget,
-    ensure_connections_table,
-    put_parameters,
 )
 from wsgate.local.dev_panel import panel_for
-from wsgate.local.event_terminal import EventOutput, clear_events, show_events
+from wsgate.local.event_terminal import clear_events, show_events
 from wsgate.local.lambda_env import lambda_environment
 from wsgate.local.moto_process import RECORDING_FILE
 from wsgate.local.processes import (
@@ -52,90 +48,28 @@ from wsgate.local.processes import (
 from wsgate.local.reload_service import listening_socket
 from wsgate.local.reload_synth import write_template
 from wsgate.local.reload_watch import start_reloading, stop_reloading
-from wsgate.local.restart_policy import RestartPolicy
 from wsgate.local.stack_facts import TemplateFacts, read_template_facts
-from wsgate.local.state import DEFAULT_NAME, EVENTS_FILE, ensure_unused
-from wsgate.local.tokens import KeyIssuer, TokenMinter, local_user_keys
+from wsgate.local.stack_options import (
+    LOCAL_AUTHORIZER_ARN,
+    STACK_NAME,
+    LocalOptions,
+    LocalStackInfo,
+)
+from wsgate.local.state import EVENTS_FILE, ensure_unused
+from wsgate.local.store_setup import (
+    INTEGRATION_SECRET_NAME,
+    TOKEN_SECRET_PARAMETER,
+    StoreSetup,
+)
+from wsgate.local.tokens import TokenMinter
 from wsgate.local.watchdog import Watchdog
 from wsgate.local.web_console import create_web_console
-
-if TYPE_CHECKING:
-    pass
 
 RESTARTABLE = frozenset({"moto", "service"})
 """Children restarted when they die. Not the gateway: its connections would be gone anyway."""
 
 REAL_AWS = "aws"
 """``--dynamodb-endpoint aws``: use the account your AWS credentials point at."""
-
-STACK_NAME = DEFAULT_NAME
-LOCAL_AUTHORIZER_ARN = "arn:aws:lambda:us-east-1:123456789012:function:wsgate-local-authorizer"
-"""The template's $connect authorizer; the gateway runs the Chalice function in-process."""
-"""The ``AWS::StackName`` the local gateway resolves; the table name derives from it."""
-
-
-@dataclass(frozen=True)
-class LocalOptions:
-    """Everything ``wsgate local`` can be told; the defaults are the documented ports."""
-
-    gateway_port: int = 3001
-    service_port: int = 8080
-    moto_port: int = 8000
-    console_port: int = 3000
-    region: str = "us-east-1"
-    dynamodb_endpoint: str | None = None
-    """None: moto's server; a URL: that endpoint (DynamoDB Local...); ``aws``: real AWS."""
-    users: tuple[str, ...] = ("alice",)
-    api_key: str | None = None
-    token_secret: str | None = None
-    token_ttl_s: int = 12 * 60 * 60
-    api_key_source: str = "authorizer"
-    parameters: tuple[tuple[str, str], ...] = ()
-    """Template parameter overrides (``--param Key=Value``), e.g. usage-plan limits."""
-    state_dir: Path = Path(".wsgate")
-    service_workers: int = 1
-    log_level: str = "INFO"
-    gateway_log_level: str = "ERROR"
-    fanout_concurrency: int = 64
-    persist: bool = False
-    """Record moto's writes under ``state_dir`` and replay them whenever moto starts."""
-    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
-    events: EventOutput = field(default_factory=EventOutput)
-    """How the gateway's events are printed while the stack runs (``--quiet``...)."""
-    reload: bool = False
-    """Apply edits to the project while running, keeping WebSockets open (``reload_watch``)."""
-
-
-@dataclass
-class LocalStackInfo:
-    """What is running where: the content of ``.wsgate/local.json``."""
-
-    websocket_url: str
-    connections_url: str
-    console_url: str
-    service_url: str
-    dynamodb_endpoint: str | None
-    ssm_endpoint: str
-    region: str
-    table_name: str
-    stage: str
-    api_key: str
-    token_secret_parameter: str
-    tokens: dict[str, str]
-    template: str
-    logs: str
-    pids: dict[str, int] = field(default_factory=dict)
-    api_id: str = ""
-    integration_secret_name: str = ""
-    """The Secrets Manager secret (in moto) the gateway's requests to the service carry."""
-
-    def to_json(self) -> dict[str, object]:
-        return {_camel(key): value for key, value in asdict(self).items()}
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 class LocalStack:
@@ -182,98 +116,95 @@ class LocalStack:
 
     def start(self) -> LocalStackInfo:
         """Bring the whole stack up, or raise with a message naming what failed."""
-        options = self.options
         ensure_unused(self.state_dir)
         ports = self._ports()
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "local.json").unlink(missing_ok=True)
         clear_events(self.state_dir / EVENTS_FILE)
+        moto_url = self._start_moto(ports["moto"])
+        store = self._store(moto_url, ports["gateway"])
+        self._provision = store.provision
+        store.provision()
+        # One API key per user (issued on their first token) unless clients send the shared
+        # development key themselves (--api-key-source header, the tutorial's x-api-key).
+        per_user = self.options.api_key_source == "authorizer"
+        api_key = store.template_parameters["DevApiKeyValue"]
+        self._minter = TokenMinter(
+            store.token_secret,
+            api_key,
+            self.options.token_ttl_s,
+            store.issue_key if per_user else None,
+        )
+        connections_url = f"http://127.0.0.1:{ports['gateway']}/{store.facts.stage}"
+        service_url = f"http://127.0.0.1:{ports['service']}"
+        self._start_service(
+            ports["service"], store.dynamodb, store.facts, connections_url, moto_url
+        )
+        self._start_gateway(
+            ports["gateway"],
+            service_url,
+            store.template,
+            store.template_parameters,
+            moto_url,
+            signed_pushes=store.dynamodb.endpoint is not None,
+            dynamodb_url=store.dynamodb.endpoint,
+        )
+        self.info = LocalStackInfo(
+            websocket_url=f"ws://127.0.0.1:{ports['gateway']}/{store.facts.stage}",
+            connections_url=connections_url,
+            console_url=f"http://127.0.0.1:{ports['console']}/",
+            service_url=service_url,
+            dynamodb_endpoint=store.dynamodb.endpoint,
+            ssm_endpoint=moto_url,
+            region=self.options.region,
+            table_name=store.facts.table_name,
+            stage=store.facts.stage,
+            api_key=api_key,
+            token_secret_parameter=TOKEN_SECRET_PARAMETER,
+            api_id=store.facts.api_id,
+            integration_secret_name=INTEGRATION_SECRET_NAME,
+            tokens={user: self._minter.mint(user) for user in self.options.users},
+            template=str(store.template),
+            logs=str(self.supervisor.log_dir),
+            pids={child.name: child.process.pid for child in self.supervisor.children},
+        )
+        return self.info
 
-        moto_url = f"http://127.0.0.1:{ports['moto']}"
-        moto_argv = python_module("wsgate.local.moto_process", "--port", str(ports["moto"]))
-        if options.persist:
+    def _start_moto(self, port: int) -> str:
+        """Start moto's server (replaying its recording with ``--persist``); its URL."""
+        moto_url = f"http://127.0.0.1:{port}"
+        moto_argv = python_module("wsgate.local.moto_process", "--port", str(port))
+        if self.options.persist:
             moto_argv += ["--record", str(self.state_dir / RECORDING_FILE)]
         moto = self.supervisor.start("moto", moto_argv, {}, ready_url=f"{moto_url}/moto-api/")
         # Replaying a long recording takes a while (about 80 writes/s): allow for it, at the
         # first start and at every restart.
-        moto.ready_timeout_s = 600.0 if options.persist else 60.0
+        moto.ready_timeout_s = 600.0 if self.options.persist else 60.0
         self.supervisor.wait_ready(moto, timeout_s=moto.ready_timeout_s)
+        return moto_url
 
-        api_key = options.api_key or secrets.token_urlsafe(30)
-        token_secret = options.token_secret or secrets.token_urlsafe(48)
+    def _store(self, moto_url: str, gateway_port: int) -> StoreSetup:
+        """The secrets, the synthesized template and what the store must hold for them."""
+        options = self.options
         # The caller secret the gateway sends the service: letters and digits, as generated
         # by Secrets Manager for a deployed stack; the service reads it from moto's copy.
         integration_secret = secrets.token_hex(24)
         template_path = self._synthesize()
         parameters = {
-            "DevApiKeyValue": api_key,
+            "DevApiKeyValue": options.api_key or secrets.token_urlsafe(30),
             VALUE_PARAMETER: integration_secret,
             **dict(options.parameters),
         }
-        facts = read_template_facts(template_path, parameters, STACK_NAME)
-
-        dynamodb = self._dynamodb_target(moto_url)
-        ssm = AwsTarget(moto_url, options.region)
-        ssm_parameters = self._parameters(facts, token_secret, ports)
-        plan_parameter = names.StackNames(STACK_NAME, facts.stage).usage_plan_id_parameter
-        issuer: list[KeyIssuer] = []
-
-        def provision() -> None:
-            # What the store holds: created at start, and again after a store restart.
-            ensure_connections_table(dynamodb, facts.table_name)
-            issue_key, plan_id = local_user_keys(
-                template_path, parameters, STACK_NAME, ssm.client("apigateway")
-            )
-            issuer[:] = [issue_key]
-            put_parameters(ssm, ssm_parameters | {plan_parameter: plan_id}, secure={_SECRET_PARAM})
-            _put_secret(ssm, INTEGRATION_SECRET_NAME, parameters[VALUE_PARAMETER])
-
-        self._provision = provision
-        provision()
-        # One API key per user (issued on their first token) unless clients send the shared
-        # development key themselves (--api-key-source header, the tutorial's x-api-key).
-        per_user = options.api_key_source == "authorizer"
-        self._minter = TokenMinter(
-            token_secret,
-            api_key,
-            options.token_ttl_s,
-            (lambda user: issuer[0](user)) if per_user else None,
+        return StoreSetup(
+            dynamodb=self._dynamodb_target(moto_url),
+            ssm=AwsTarget(moto_url, options.region),
+            facts=read_template_facts(template_path, parameters, STACK_NAME),
+            template=template_path,
+            template_parameters=parameters,
+            gateway_port=gateway_port,
+            token_secret=options.token_secret or secrets.token_urlsafe(48),
+            integration_secret=integration_secret,
         )
-
-        gateway_base = f"http://127.0.0.1:{ports['gateway']}"
-        connections_url = f"{gateway_base}/{facts.stage}"
-        service_url = f"http://127.0.0.1:{ports['service']}"
-        self._start_service(ports["service"], dynamodb, facts, connections_url, moto_url)
-        self._start_gateway(
-            ports["gateway"],
-            service_url,
-            template_path,
-            parameters,
-            moto_url,
-            signed_pushes=dynamodb.endpoint is not None,
-            dynamodb_url=dynamodb.endpoint,
-        )
-
-        self.info = LocalStackInfo(
-            websocket_url=f"ws://127.0.0.1:{ports['gateway']}/{facts.stage}",
-            connections_url=connections_url,
-            console_url=f"http://127.0.0.1:{ports['console']}/",
-            service_url=service_url,
-            dynamodb_endpoint=dynamodb.endpoint,
-            ssm_endpoint=moto_url,
-            region=options.region,
-            table_name=facts.table_name,
-            stage=facts.stage,
-            api_key=api_key,
-            token_secret_parameter=_SECRET_PARAM,
-            api_id=facts.api_id,
-            integration_secret_name=INTEGRATION_SECRET_NAME,
-            tokens={user: self._minter.mint(user) for user in options.users},
-            template=str(template_path),
-            logs=str(self.supervisor.log_dir),
-            pids={child.name: child.process.pid for child in self.supervisor.children},
-        )
-        return self.info
 
     def _dynamodb_target(self, moto_url: str) -> AwsTarget:
         endpoint = self.options.dynamodb_endpoint
@@ -286,16 +217,6 @@ class LocalStack:
         template_path = self.state_dir / "template.json"
         write_template(template_path, self.options.api_key_source, LOCAL_AUTHORIZER_ARN)
         return template_path
-
-    def _parameters(
-        self, facts: TemplateFacts, token_secret: str, ports: dict[str, int]
-    ) -> dict[str, str]:
-        stack = names.StackNames(STACK_NAME, facts.stage)
-        return {
-            _SECRET_PARAM: token_secret,
-            stack.table_name_parameter: facts.table_name,
-            stack.connections_endpoint_parameter: f"http://127.0.0.1:{ports['gateway']}/{stack.stage}",
-        }
 
     def _aws_env(self, target: AwsTarget) -> dict[str, str]:
         env = {"AWS_DEFAULT_REGION": self.options.region, "AWS_REGION": self.options.region}
@@ -361,7 +282,7 @@ class LocalStack:
             moto_url=ssm_url,
             dynamodb_url=dynamodb_url,
             stack_name=STACK_NAME,
-            token_secret_parameter=_SECRET_PARAM,
+            token_secret_parameter=TOKEN_SECRET_PARAMETER,
         )
         argv = python_module(
             "wsgate.cli",
@@ -458,16 +379,3 @@ class LocalStack:
             (self.state_dir / "local.json").unlink()
         if self.info is not None:
             self.echo(f"stopped in {time.monotonic() - started:.1f}s")
-
-
-_SECRET_PARAM = "/wsgate/token-secret"
-INTEGRATION_SECRET_NAME = names.StackNames(STACK_NAME).integration_secret
-
-
-def _put_secret(target: AwsTarget, name: str, value: str) -> None:
-    """Create or overwrite the secret in moto's Secrets Manager, as the stack creates it."""
-    client = target.client("secretsmanager")
-    try:
-        client.create_secret(Name=name, SecretString=value)
-    except client.exceptions.ResourceExistsException:
-        client.put_secret_value(SecretId=name, SecretString=value)
