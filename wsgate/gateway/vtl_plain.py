@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
-from airspeed.operators import REPLACE_FORMAL_TEXT
+import airspeed
 
 Path = tuple[str, ...]
+
+REPLACE_FORMAL_TEXT: str = airspeed.operators.REPLACE_FORMAL_TEXT
+"""A value airspeed prints as the reference's own text instead of the value."""
 
 PLAIN_ROOTS = frozenset({"context", "stageVariables"})
 """Variables a plain reference may start from: dictionaries whose values are looked up by key."""
