@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from shared.names import execute_api_host
-from wsgate.gateway.ids import aws_id
+from wsgate.gateway.ids import request_id as message_id
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 
 
@@ -39,7 +39,7 @@ def request_context(
         "domainName": execute_api_domain(api_id),
         "eventType": event_type,
         "messageDirection": "IN",
-        "messageId": aws_id() if event_type == "MESSAGE" else None,
+        "messageId": message_id() if event_type == "MESSAGE" else None,
         "routeKey": route_key,
         "requestId": request_id,
         "extendedRequestId": request_id,

@@ -33,7 +33,7 @@ from wsgate.gateway.connections import Connection, ConnectionRegistry
 from wsgate.gateway.events import EventKind
 from wsgate.gateway.execution_log import ExecutionLog
 from wsgate.gateway.frames import negotiate, upgrade
-from wsgate.gateway.ids import aws_id
+from wsgate.gateway.ids import request_id as new_request_id
 from wsgate.gateway.integration import VtlVariables, call
 from wsgate.gateway.intrinsics import PSEUDO_PARAMETERS
 from wsgate.gateway.message_text import utf8
@@ -278,7 +278,7 @@ class Gateway:
     # -- messages ---------------------------------------------------------------------------
 
     async def _on_message(self, connection: Connection, data: str) -> None:
-        request_id = aws_id()
+        request_id = new_request_id()
         cid = connection.connection_id
         document = parse_body(data)
         route_key = select_route(self.api.route_selection, document, self.route_keys, "$default")
@@ -357,7 +357,7 @@ class Gateway:
     async def _disconnect(self, connection: Connection) -> None:
         route = self.api.routes.get("$disconnect")
         code, reason = connection.closed_by_server or connection.link.disconnect_status()
-        request_id = aws_id()
+        request_id = new_request_id()
         context = self.context(connection, request_id, "$disconnect", "DISCONNECT")
         context["disconnectStatusCode"] = code
         context["disconnectReason"] = reason

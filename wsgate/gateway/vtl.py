@@ -18,6 +18,8 @@ from urllib.parse import quote_plus, unquote_plus
 import airspeed
 from jsonpath_ng.parser import parse as parse_jsonpath
 
+from wsgate.gateway.vtl_plain import fill, plain_form
+
 _JS_ESCAPES = {
     "'": "\\'",
     '"': '\\"',
@@ -188,6 +190,14 @@ def render(
     extra: dict[str, Any] | None = None,
 ) -> str:
     """Render ``template`` with the variables API Gateway defines for WebSocket routes."""
+    form = plain_form(template)
+    if form is not None:
+        roots: dict[str, Any] = {"context": context, "stageVariables": stage_variables or {}}
+        if extra:
+            roots.update(extra)
+        text = fill(form, roots)
+        if text is not None:
+            return text
     namespace: dict[str, Any] = {
         "context": context,
         "stageVariables": stage_variables or {},
