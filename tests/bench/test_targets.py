@@ -54,3 +54,15 @@ def test_instances_at_half_cpu_and_the_per_member_slope() -> None:
     assert instances_needed(1, 0.01, plan) == 1
     rows = {1: {"cpu_ms_per_message": 1.0}, 11: {"cpu_ms_per_message": 3.0}}
     assert per_member_ms(rows) == 0.2
+
+
+def test_check_without_capacity_is_refused_before_anything_runs() -> None:
+    """Two targets come from ``--capacity``: ``--check`` alone could only miss them, after
+    minutes of measuring; it is refused at once with the flag to add."""
+    from click.testing import CliRunner
+
+    from wsgate.cli.bench import bench
+
+    result = CliRunner().invoke(bench, ["--check", "--smoke"])
+    assert result.exit_code == 2
+    assert "add --capacity" in result.output

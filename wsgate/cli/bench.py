@@ -46,6 +46,11 @@ def bench(
     from wsgate.bench.report import document, write
     from wsgate.bench.scenarios import Sizes
 
+    if check and not capacity:
+        raise click.UsageError(
+            "--check holds the run to every target, and two of them are measured by --capacity: "
+            "add --capacity (make bench does)"
+        )
     sizes = Sizes.smoke() if smoke else Sizes(connections=connections, messages=messages)
     if large and not smoke:
         sizes = dataclasses.replace(sizes, fan_out=(*sizes.fan_out, 5000))
