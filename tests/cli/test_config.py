@@ -110,15 +110,19 @@ def test_variable_names_are_not_names_the_service_reads(name: str) -> None:
 
 
 def test_make_run_passes_args() -> None:
+    """``make run ARGS=...`` appends the flags to ``wsgate local --reload``. Run from inside
+    ``make test`` too, so the outer make's flags (which print "Entering directory" lines) are
+    not passed down."""
     root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     done = subprocess.run(
-        ["make", "-n", "run", "ARGS=--gateway-port 3101"],
+        ["make", "--no-print-directory", "-n", "run", "ARGS=--gateway-port 3101"],
         capture_output=True,
         text=True,
         check=True,
         cwd=root,
+        env=env,
         timeout=60,
     )
-    assert (
-        done.stdout.strip().splitlines()[-1].endswith("wsgate local --reload --gateway-port 3101")
-    )
+    last_line = done.stdout.strip().splitlines()[-1]
+    assert last_line.endswith("wsgate local --reload --gateway-port 3101"), done.stdout
